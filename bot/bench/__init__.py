@@ -1,0 +1,1 @@
+"""Benchmarks behind `mirage bench ...`: they print numbers; targets are checked by reading them."""

@@ -1,0 +1,64 @@
+"""`mirage bench detect`: detector throughput on a channel mix, next to a plain regex keyword scan."""
+
+from __future__ import annotations
+
+import re
+import resource
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.bench.corpus import channel_mix
+from bot.catalog import load_catalog
+from bot.detection import Detector
+from bot.settings import Settings
+
+
+def _keyword_regex(detector: Detector) -> re.Pattern[str]:
+    terms = detector.catalog.lexicon("benchmarks").terms + detector.catalog.lexicon("eval_terms").terms
+    return re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:,.0f} msg/s" if seconds > 0 else "n/a"
+
+
+def run(
+    messages: Annotated[int, typer.Option(help="Messages in the mix.")] = 200_000,
+    share: Annotated[float, typer.Option(help="Share of benchmark talk in the mix.")] = 0.05,
+    rules: Annotated[Path | None, typer.Option(help="Rules directory.")] = None,
+) -> None:
+    """Print cold start, detector msg/s on the mix (one core), a regex keyword scan's msg/s, and peak memory."""
+    rules_dir = rules or Settings().rules_dir
+    started = time.perf_counter()
+    detector = Detector.from_catalog(load_catalog(rules_dir))
+    cold = time.perf_counter() - started
+
+    mix = list(channel_mix(messages, share))
+    keyword = _keyword_regex(detector)
+
+    started = time.perf_counter()
+    regex_hits = sum(1 for text in mix if keyword.search(text))
+    regex_time = time.perf_counter() - started
+
+    started = time.perf_counter()
+    fired = sum(1 for text in mix if detector.detect(text).fired)
+    detect_time = time.perf_counter() - started
+
+    started = time.perf_counter()
+    batch_fired = sum(1 for d in detector.detect_many(mix) if d.fired)
+    batch_time = time.perf_counter() - started
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    typer.echo(f"messages              {messages:,} ({share:.0%} benchmark talk)")
+    typer.echo(f"cold start            {cold:.3f} s (rules load + pipeline build)")
+    typer.echo(f"detector, one by one  {_rate(messages, detect_time)}  ({fired:,} claims)")
+    typer.echo(f"detector, batched     {_rate(messages, batch_time)}  ({batch_fired:,} claims)")
+    typer.echo(f"regex keyword scan    {_rate(messages, regex_time)}  ({regex_hits:,} keyword hits)")
+    typer.echo(f"peak memory           {peak_mb:.0f} MB")
+
+
+def register(bench_app: typer.Typer) -> None:
+    bench_app.command("detect")(run)

@@ -1,0 +1,1 @@
+"""The `mirage` command line."""

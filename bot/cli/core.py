@@ -1,0 +1,196 @@
+"""`mirage check`, `mirage scan`, `mirage eval` and `mirage rules lint`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from bot.cli.loading import catalog_or_exit, detector_or_exit, fail
+from bot.detection import Detector
+from bot.detection.evaluate import Labelled, Outcome, Report, score
+from bot.reply import compose_reply, reply_text
+from bot.settings import Settings
+
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="Rules directory (default: MIRAGE_RULES_DIR or the shipped rules).")
+]
+rules_app = typer.Typer(help="Work with the pattern catalog.", no_args_is_help=True)
+
+
+def _rules_dir(rules: Path | None) -> Path:
+    return rules if rules is not None else Settings().rules_dir
+
+
+def check(
+    text: Annotated[str, typer.Argument(help="The message to check.")],
+    context: Annotated[
+        list[str] | None, typer.Option("--context", "-c", help="An earlier message of the thread (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Say whether TEXT is a benchmark-only claim, which card it matches, why, and what Mirage would reply."""
+    detector = detector_or_exit(_rules_dir(rules))
+    detection = detector.detect(text, context or ())
+    card = detector.catalog.card(detection.card_id) if detection.card_id else None
+    reply = reply_text(compose_reply(card, detection, text)) if card is not None else None
+    if as_json:
+        record = detection.as_scan_record() | {"reason": detection.reason, "reply": reply}
+        typer.echo(json.dumps(record, ensure_ascii=False))
+        return
+    if card is None or reply is None:
+        typer.echo(f"No claim: {detection.reason}.")
+        return
+    typer.echo(f"Claim: {card.id} {card.name} (confidence {detection.confidence:.2f})")
+    typer.echo(f"Triggered by: {' + '.join(detection.triggers)}")
+    typer.echo(f"Because: {detection.reason}")
+    if card.mode == "shadow":
+        typer.echo("This card is in shadow mode: Mirage would log this, not reply.")
+    typer.echo("\nMirage would reply in the thread:\n")
+    typer.echo(reply)
+
+
+def _scan_texts(stream: BinaryIO) -> Iterator[str]:
+    """One text per input line: a JSON object's "text", a JSON string, or the raw line. Never raises."""
+    for number, raw in enumerate(stream, start=1):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if not line.strip():
+            yield ""
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            yield line
+            continue
+        if isinstance(value, dict) and isinstance(value.get("text"), str):
+            yield value["text"]
+        elif isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            print(f"mirage scan: line {number}: no \"text\" string; answered fired: false", file=sys.stderr)
+            yield ""
+        else:
+            yield line
+
+
+def scan(rules: RulesOption = None) -> None:
+    """Read messages from stdin (JSON lines with "text", or plain lines); write one JSON verdict per line."""
+    detector = detector_or_exit(_rules_dir(rules))
+    out = sys.stdout
+    for detection in detector.detect_many(_scan_texts(sys.stdin.buffer)):
+        out.write(json.dumps(detection.as_scan_record(), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def _read_labelled(path: Path) -> list[Labelled]:
+    items: list[Labelled] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise fail(f"{path}:{number}: not JSON ({exc})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise fail(f"{path}:{number}: needs a \"text\" string")
+        if row.get("label") not in ("claim", "no_claim"):
+            raise fail(f"{path}:{number}: \"label\" must be \"claim\" or \"no_claim\"")
+        items.append(Labelled(row["text"], row["label"] == "claim", row.get("pattern"), row.get("kind")))
+    return items
+
+
+def evaluate(detector: Detector, items: list[Labelled]) -> Report:
+    detections = detector.detect_many(item.text for item in items)
+    return score([Outcome(i, d.fired, d.card_id) for i, d in zip(items, detections, strict=True)])
+
+
+def _print_report(report: Report, show_errors: bool) -> None:
+    o = report.overall
+    typer.echo(f"overall   precision {o.precision:.3f}  recall {o.recall:.3f}  f1 {o.f1:.3f}  "
+               f"(tp {o.tp}, fp {o.fp}, fn {o.fn}, tn {o.tn})")
+    typer.echo(f"card attribution accuracy on caught claims: {report.attribution_accuracy:.3f}")
+    for card, s in report.per_card.items():
+        typer.echo(f"{card:9} precision {s.precision:.3f}  recall {s.recall:.3f}  f1 {s.f1:.3f}")
+    typer.echo("per kind (share answered right):")
+    for kind, (right, total) in report.per_kind.items():
+        typer.echo(f"  {kind:15} {right:4}/{total:<4} {right / total:.3f}")
+    if show_errors:
+        typer.echo("errors:")
+        for err in report.errors:
+            what = "missed" if err.item.is_claim else f"false alarm ({err.pattern})"
+            typer.echo(f"  [{what}; {err.item.kind or '-'}] {err.item.text}")
+
+
+def eval_command(
+    file: Annotated[Path, typer.Argument(help="JSON lines with text, label (claim|no_claim), pattern, kind.")],
+    errors: Annotated[bool, typer.Option("--errors", help="List the misclassified lines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    min_precision: Annotated[float, typer.Option("--min-precision", min=0.0, max=1.0)] = 0.0,
+    min_recall: Annotated[float, typer.Option("--min-recall", min=0.0, max=1.0)] = 0.0,
+    rules: RulesOption = None,
+) -> None:
+    """Measure the detector on a labelled file; exit 1 when below --min-precision or --min-recall."""
+    items = _read_labelled(file)
+    report = evaluate(detector_or_exit(_rules_dir(rules)), items)
+    if as_json:
+        payload = {
+            "overall": report.overall.as_dict(),
+            "per_card": {card: s.as_dict() for card, s in report.per_card.items()},
+            "per_kind": {k: {"right": r, "total": t} for k, (r, t) in report.per_kind.items()},
+            "attribution_accuracy": round(report.attribution_accuracy, 4),
+            "errors": [{"text": e.item.text, "label": "claim" if e.item.is_claim else "no_claim",
+                        "kind": e.item.kind, "fired": e.fired, "pattern": e.pattern} for e in report.errors]
+            if errors else [],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_report(report, errors)
+    if report.overall.precision < min_precision or report.overall.recall < min_recall:
+        print(f"mirage eval: below the bar (precision {report.overall.precision:.3f} < {min_precision} or "
+              f"recall {report.overall.recall:.3f} < {min_recall})", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@rules_app.command("lint")
+def lint(
+    directory: Annotated[Path | None, typer.Argument(help="Rules directory to check.")] = None,
+) -> None:
+    """Validate every card and lexicon, then run each card's own examples; print `file: key: problem`."""
+    rules_dir = _rules_dir(directory)
+    catalog = catalog_or_exit(rules_dir)
+    detector = Detector.from_catalog(catalog)
+    problems: list[str] = []
+    for card in catalog.cards:
+        source = catalog.source(card.id)
+        for i, text in enumerate(card.examples.match):
+            d = detector.detect(text)
+            if not (d.fired and d.card_id == card.id):
+                problems.append(f"{source}: examples.match[{i}]: does not fire {card.id} "
+                                f"(got {d.card_id or 'nothing'}: {d.reason})")
+        for i, text in enumerate(card.examples.no_match):
+            d = detector.detect(text)
+            if d.fired:
+                problems.append(f"{source}: examples.no_match[{i}]: fires {d.card_id} ({d.reason})")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise typer.Exit(1)
+    examples = sum(len(c.examples.match) + len(c.examples.no_match) for c in catalog.cards)
+    typer.echo(f"{rules_dir}: {len(catalog.cards)} cards, {len(catalog.lexicons)} lexicons, "
+               f"{examples} examples: all good")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("scan")(scan)
+    app.command("eval")(eval_command)
+    app.add_typer(rules_app, name="rules")

@@ -1,0 +1,23 @@
+"""Entry point of the `mirage` command: one Typer app, each command group wired explicitly."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import bench, core
+
+app = typer.Typer(
+    name="mirage",
+    help="Mirage asks for user evidence when a team leans on benchmark scores alone.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module owns its commands and wires them here with register(app).
+core.register(app)
+bench.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,121 @@
+"""Read a tokenised message into hits (labelled phrases) and sentences. Pure functions over a spaCy Doc."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Token
+
+from bot.detection.pipeline import SPANS_KEY
+
+SENTENCE_END = frozenset({".", "!", "?", "…", "?!", "!?", "??", "!!", "...", ";"})
+CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "even", "just", "suppose", "assuming", "imagine"})
+NEGATION_WINDOW = 3
+EVIDENCE_NEGATION_WINDOW = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One labelled phrase: `source` is the lexicon name or the card id whose pattern matched."""
+
+    label: str
+    source: str
+    start: int
+    end: int
+    sentence: int
+    text: str
+    negated: bool = False
+    negator_start: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    is_question: bool
+    is_conditional: bool
+
+    @property
+    def asserts(self) -> bool:
+        return not (self.is_question or self.is_conditional)
+
+
+def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
+    """Split on end punctuation and line breaks; mark questions and conditionals."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for token in doc:
+        if token.text in SENTENCE_END or (token.is_space and "\n" in token.text):
+            bounds.append((start, token.i + 1))
+            start = token.i + 1
+    if start < len(doc):
+        bounds.append((start, len(doc)))
+    result: list[Sentence] = []
+    for begin, end in bounds:
+        words = [t for t in doc[begin:end] if not (t.is_space or t.is_punct)]
+        if not words:
+            continue
+        last = doc[end - 1].text if not doc[end - 1].is_space else doc[max(begin, end - 2)].text
+        first = words[0].lower_
+        ends_with_question = "?" in last
+        opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
+        result.append(Sentence(begin, end, ends_with_question or opens_question, first in CONDITIONAL_OPENERS))
+    return result
+
+
+def _continuation(words: Sequence[Token]) -> bool:
+    """'which means ...' and 'what a ...' open statements, not questions."""
+    if len(words) < 2:
+        return False
+    pair = (words[0].lower_, words[1].lower_)
+    return pair in {("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")}
+
+
+def sentence_of(index: int, sents: list[Sentence]) -> int:
+    for i, sent in enumerate(sents):
+        if sent.start <= index < sent.end:
+            return i
+    return -1
+
+
+def hits(doc: Doc, sents: list[Sentence]) -> list[Hit]:
+    """Every matched span as a Hit, with `negated` set when a negator comes just before it in its sentence."""
+    negator_starts: set[int] = set()
+    for span in doc.spans[SPANS_KEY]:
+        if span.label_ == "NEGATORS":
+            negator_starts.update(range(span.start, span.end))
+    result: list[Hit] = []
+    for span in doc.spans[SPANS_KEY]:
+        if span.label_ == "NEGATORS":
+            continue
+        sent = sentence_of(span.start, sents)
+        if sent < 0:
+            continue
+        window = EVIDENCE_NEGATION_WINDOW if span.label_ == "USER_EVIDENCE" else NEGATION_WINDOW
+        lower = max(sents[sent].start, span.start - window)
+        negators = [i for i in range(lower, span.start) if i in negator_starts]
+        first = negators[0] if negators else -1
+        result.append(Hit(span.label_, span.id_, span.start, span.end, sent, span.text, bool(negators), first))
+    return result
+
+
+def dedupe_overlaps(found: list[Hit]) -> list[Hit]:
+    """Within one label, keep the longest of overlapping hits (e.g. 'scored highest' over 'the highest')."""
+    kept: list[Hit] = []
+    for hit in sorted(found, key=lambda h: (h.label, h.start, -(h.end - h.start))):
+        if kept and kept[-1].label == hit.label and hit.start < kept[-1].end:
+            continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: (h.start, h.label))
+
+
+def merged_texts(doc: Doc, spans: list[tuple[int, int]]) -> tuple[str, ...]:
+    """The texts of the given token ranges, overlapping ranges merged, in reading order, without repeats."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(dict.fromkeys(doc[start:end].text for start, end in merged))

@@ -1,0 +1,197 @@
+"""The claim detector: a benchmark reference plus an argument (superiority, decision, sufficiency), no user evidence.
+
+Pure: no Slack, no database. Build once with `Detector.from_catalog(catalog)`, then call `detect` per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from bot.catalog import Card, Catalog
+from bot.detection.analysis import Hit, Sentence, dedupe_overlaps, hits, merged_texts, sentences
+from bot.detection.clean import clean
+from bot.detection.model import QUIET, Detection
+from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
+from bot.detection.prefilter import Prefilter
+
+ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.1, "SCORE_TERMS": 0.1}
+CONNECTIVE_BONUS = 0.1
+MAX_CONFIDENCE = 0.98
+MAX_CONTEXT_MESSAGES = 20
+MAX_CONTEXT_CHARS = 2_000
+ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What one message says, before any card is chosen."""
+
+    hits: tuple[Hit, ...]
+    sentences: tuple[Sentence, ...]
+    anchors: tuple[Hit, ...]
+    evidence: tuple[Hit, ...]
+
+    def labels(self) -> set[str]:
+        return {h.label for h in self.hits}
+
+    def first(self, label: str) -> Hit | None:
+        return next((h for h in self.hits if h.label == label), None)
+
+
+class Detector:
+    """Finds benchmark-only claims and attributes each to the best-fitting card."""
+
+    def __init__(self, catalog: Catalog, nlp: Language) -> None:
+        self.catalog = catalog
+        self.nlp = nlp
+        self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ANCHOR_LEXICONS))
+        self.evidence_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ("user_evidence",)))
+        self.question_words = frozenset(
+            t.split()[0].lower() for t in catalog.lexicon("question_words").terms
+        )
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog) -> Detector:
+        return cls(catalog, build_pipeline(catalog))
+
+    # ---- public API -------------------------------------------------------------------------------------------
+
+    def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
+        """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
+        if not self._worth_reading(text):
+            return QUIET
+        return self._judge(self._doc(text), context)
+
+    def detect_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Detection]:
+        """`detect` for many messages (no thread context), batching the ones that need the pipeline."""
+        pending: list[tuple[int, str]] = []
+        results: dict[int, Detection] = {}
+        next_out = 0
+        for i, text in enumerate(texts):
+            if self._worth_reading(text):
+                pending.append((i, clean(text)))
+            else:
+                results[i] = QUIET
+            if len(pending) >= batch_size:
+                self._flush(pending, results)
+            while next_out in results:
+                yield results.pop(next_out)
+                next_out += 1
+        self._flush(pending, results)
+        while next_out in results:
+            yield results.pop(next_out)
+            next_out += 1
+
+    def cites_user_outcome(self, text: str) -> bool:
+        """True when `text` points at evidence from real users or production (not negated)."""
+        if not self.evidence_filter.may_match(text):
+            return False
+        return bool(self._read(self.nlp(clean(text))).evidence)
+
+    # ---- internals --------------------------------------------------------------------------------------------
+
+    def _worth_reading(self, text: str) -> bool:
+        return self.anchor_filter.may_match(text) or self.evidence_filter.may_match(text)
+
+    def _doc(self, text: str) -> Doc:
+        return self.nlp(clean(text))
+
+    def _flush(self, pending: list[tuple[int, str]], results: dict[int, Detection]) -> None:
+        for (i, _), doc in zip(pending, self.nlp.pipe(t for _, t in pending), strict=True):
+            results[i] = self._judge(doc, ())
+        pending.clear()
+
+    def _read(self, doc: Doc) -> _Reading:
+        sents = sentences(doc, self.question_words)
+        found = dedupe_overlaps(hits(doc, sents))
+        labels = {h.label for h in found}
+        ml_context = "ML_CONTEXT" in labels
+        named = "BENCHMARKS" in labels
+        off_topic = "NON_ML" in labels and not ml_context
+        anchors = tuple(
+            h
+            for h in found
+            if not off_topic
+            and (
+                h.label in ("BENCHMARKS", "EVAL_TERMS")
+                or (h.label == "SCORE_TERMS" and (ml_context or named))
+            )
+        )
+        evidence = tuple(h for h in found if h.label == "USER_EVIDENCE" and not h.negated)
+        return _Reading(tuple(found), tuple(sents), anchors, evidence)
+
+    def _judge(self, doc: Doc, context: Sequence[str]) -> Detection:
+        reading = self._read(doc)
+        mentions = bool(reading.anchors)
+        cites = bool(reading.evidence)
+
+        def quiet(reason: str, triggers: tuple[str, ...] = ()) -> Detection:
+            return Detection(False, None, 0.0, triggers, reason, mentions, cites)
+
+        if not reading.anchors:
+            return quiet("no benchmark or eval reference")
+        if cites:
+            return quiet(f"cites user evidence ({reading.evidence[0].text})")
+        for label, why in (("SKEPTIC", "skeptical of the benchmark"), ("REPORTED", "reports or jokes about a claim")):
+            hit = reading.first(label)
+            if hit is not None:
+                return quiet(f"{why} ({hit.text})")
+        systems = reading.first("SYSTEMS")
+        if systems is not None and not any(a.label == "BENCHMARKS" for a in reading.anchors):
+            return quiet(f"a systems or performance benchmark ({systems.text})")
+
+        best = self._best_card(doc, reading)
+        if best is None:
+            return quiet("mentions a benchmark without arguing from it")
+        card, confidence, triggers, cue_labels = best
+        if confidence < card.detect.min_confidence:
+            return quiet(f"too weak to call a claim ({confidence:.2f})")
+        context_evidence = self._context_evidence(context)
+        if context_evidence is not None:
+            return quiet(f"user evidence earlier in the thread ({context_evidence})")
+        reason = "benchmark reference + " + " + ".join(label.lower() for label in cue_labels) + ", no user evidence"
+        return Detection(True, card.id, confidence, triggers, reason, mentions, cites, cue_labels)
+
+    def _best_card(self, doc: Doc, reading: _Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
+        asserting = {i for i, s in enumerate(reading.sentences) if s.asserts}
+        anchors = [a for a in reading.anchors if a.sentence in asserting]
+        if not anchors:
+            return None
+        near = {a.sentence + d for a in anchors for d in (-1, 0, 1)} & asserting
+        cues = [h for h in reading.hits if h.sentence in near and not h.negated]
+        absent = [h for h in reading.hits if h.label == "USER_EVIDENCE" and h.negated and h.sentence in near]
+        connective = any(h.label == "CONNECTIVE" for h in cues)
+        best: tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None = None
+        for card in self.catalog.cards:
+            weights = {cue.label: cue.weight for cue in card.detect.cues}
+            mine = [h for h in cues if h.source == card.id and h.label in weights]
+            if ABSENT_EVIDENCE in weights and absent:
+                mine += [
+                    Hit(ABSENT_EVIDENCE, card.id, h.negator_start, h.end, h.sentence, h.text) for h in absent
+                ]
+            if not mine:
+                continue
+            labels = tuple(dict.fromkeys(h.label for h in sorted(mine, key=lambda h: h.start)))
+            used = [a for a in anchors if any(abs(a.sentence - h.sentence) <= 1 for h in mine)]
+            if not used:
+                continue
+            strength = max(ANCHOR_STRENGTH[a.label] for a in used)
+            score = card.detect.base_confidence + strength + sum(weights[label] for label in labels)
+            score = min(MAX_CONFIDENCE, score + (CONNECTIVE_BONUS if connective else 0.0))
+            triggers = merged_texts(doc, [(h.start, h.end) for h in [*mine, *used]])
+            if best is None or score > best[1]:
+                best = (card, round(score, 3), triggers[:6], labels)
+        return best
+
+    def _context_evidence(self, context: Sequence[str]) -> str | None:
+        for earlier in list(context)[-MAX_CONTEXT_MESSAGES:]:
+            if not self.evidence_filter.may_match(earlier):
+                continue
+            evidence = self._read(self.nlp(clean(earlier[:MAX_CONTEXT_CHARS]))).evidence
+            if evidence:
+                return evidence[0].text
+        return None

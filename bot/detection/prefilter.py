@@ -1,0 +1,46 @@
+"""A cheap, exact pre-filter: a message that lacks some word of every phrase of interest cannot match.
+
+A phrase match needs all of its tokens in the text, so it needs all of the words inside those tokens (written
+apart or run together). The pre-filter indexes each phrase's word sets by their longest word; a message passes only
+if, for some phrase, every word of one of its sets occurs in it. Anything that fails here is skipped without
+running the spaCy pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+WORD = re.compile(r"\w+")
+
+
+def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:
+    """The lowercased words a text holds when it contains the phrase's tokens, written apart or run together.
+
+    Usually both are the same; they differ when the tokenizer splits inside a word ("GSM8K" -> "GSM8", "K").
+    """
+    tokens = [token.lower() for token in tokens]
+    return {frozenset(WORD.findall(" ".join(tokens))), frozenset(WORD.findall("".join(tokens)))}
+
+
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    index: dict[str, tuple[frozenset[str], ...]]
+
+    @classmethod
+    def from_phrases(cls, phrases: Iterable[Iterable[str]]) -> Prefilter:
+        """Build from tokenised phrases; a phrase without any word (pure punctuation) is rejected."""
+        index: defaultdict[str, set[frozenset[str]]] = defaultdict(set)
+        for tokens in phrases:
+            for words in phrase_word_sets(tokens):
+                if not words:
+                    raise ValueError(f"phrase {list(tokens)!r} has no word the pre-filter could key on")
+                index[max(sorted(words), key=len)].add(words)
+        return cls({key: tuple(sets) for key, sets in index.items()})
+
+    def may_match(self, text: str) -> bool:
+        """False only when no phrase of interest can occur in `text`."""
+        words = set(WORD.findall(text.lower()))
+        return any(needed <= words for key in words.intersection(self.index) for needed in self.index[key])

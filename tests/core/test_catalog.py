@@ -1,0 +1,105 @@
+"""The shipped catalog is valid and its own examples hold; broken card files are reported by file and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import Catalog, CatalogError, load_catalog
+from bot.detection import Detector
+
+from .conftest import RULES
+
+
+def _examples(kind: str) -> list[tuple[str, str]]:
+    catalog = load_catalog(RULES)
+    return [(card.id, text) for card in catalog.cards for text in getattr(card.examples, kind)]
+
+
+def test_seed_cards_are_present(catalog: Catalog) -> None:
+    """FM-16 and RF-39 are in the catalog, findable by id or name, with questions and a first move."""
+    fm16 = catalog.card("fm-16")
+    rf39 = catalog.card("Benchmarks are discussed more than real user outcomes")
+    assert fm16 is not None and fm16.name == "The Benchmark Mirage"
+    assert rf39 is not None and rf39.id == "RF-39"
+    assert len(fm16.questions) >= 2 and fm16.first_move
+    assert catalog.card("nope") is None
+
+
+def test_benchmark_lexicon_is_broad(catalog: Catalog) -> None:
+    """At least 60 named benchmarks, and the usual suspects are among them."""
+    lexicon = catalog.lexicon("benchmarks")
+    assert len(lexicon.terms) + len(lexicon.patterns) >= 60
+    for name in ("MMLU", "HumanEval", "SWE-bench", "GSM8K", "GPQA", "LMArena", "MTEB"):
+        assert name in lexicon.terms
+
+
+@pytest.mark.parametrize(("card_id", "text"), _examples("match"))
+def test_card_match_examples_fire_their_card(detector: Detector, card_id: str, text: str) -> None:
+    """Every `examples.match` line of a card fires that card."""
+    detection = detector.detect(text)
+    assert detection.fired and detection.card_id == card_id, detection.reason
+
+
+@pytest.mark.parametrize(("card_id", "text"), _examples("no_match"))
+def test_card_no_match_examples_stay_quiet(detector: Detector, card_id: str, text: str) -> None:
+    """No `examples.no_match` line of any card fires anything."""
+    detection = detector.detect(text)
+    assert not detection.fired, f"{card_id}: {detection.card_id} fired on {text!r}"
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def _problems(rules_dir: Path) -> list[str]:
+    with pytest.raises(CatalogError) as info:
+        load_catalog(rules_dir)
+    return [str(p) for p in info.value.problems]
+
+
+def test_unknown_key_is_named(rules_copy: Path) -> None:
+    """An unknown key is rejected with the file and the key."""
+    card = rules_copy / "FM-16.yaml"
+    card.write_text(card.read_text() + "colour: blue\n")
+    assert any(p.startswith(str(card)) and ": colour: " in p for p in _problems(rules_copy))
+
+
+def test_bad_spacy_pattern_is_named(rules_copy: Path) -> None:
+    """A token pattern spaCy would reject is reported under its key, with spaCy's own message."""
+    card = rules_copy / "RF-39.yaml"
+    text = card.read_text().replace("{TEXT: {REGEX:", "{TEXTT: {REGEX:", 1)
+    card.write_text(text)
+    problems = _problems(rules_copy)
+    assert any("detect.cues[1].patterns" in p and "TEXTT" in p for p in problems), problems
+
+
+def test_invalid_yaml_names_the_line(rules_copy: Path) -> None:
+    """Broken YAML is reported with its file and line, not a traceback."""
+    (rules_copy / "XX-1.yaml").write_text("id: XX-1\nname: [unclosed\n")
+    problems = _problems(rules_copy)
+    assert any("XX-1.yaml: line" in p and "invalid YAML" in p for p in problems), problems
+
+
+def test_missing_field_and_duplicate_id_and_unknown_related(rules_copy: Path) -> None:
+    """A missing required field, a second card with the same id and an unknown related id are all listed."""
+    fm16 = (rules_copy / "FM-16.yaml").read_text()
+    (rules_copy / "FM-16-copy.yaml").write_text(fm16)
+    (rules_copy / "RF-39.yaml").write_text(
+        (rules_copy / "RF-39.yaml").read_text().replace("related: [FM-16]", "related: [FM-99]")
+    )
+    (rules_copy / "ZZ-2.yaml").write_text("id: ZZ-2\nname: Half a card\n")
+    problems = _problems(rules_copy)
+    assert any(": id: duplicate card id FM-16 (also in " in p for p in problems), problems
+    assert any("RF-39.yaml: related[0]: unknown card id 'FM-99'" in p for p in problems), problems
+    assert any("ZZ-2.yaml: questions: Field required" in p for p in problems), problems
+
+
+def test_missing_rules_dir(tmp_path: Path) -> None:
+    """A rules directory that does not exist is one clear problem."""
+    assert _problems(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}: (dir): rules directory not found"]

@@ -1,0 +1,150 @@
+"""Detection: claims fire with the right card and triggers; hard negatives and bad input stay quiet."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.catalog import Catalog
+from bot.detection import Detector
+from bot.detection.pipeline import ANCHOR_LEXICONS, SPANS_KEY
+
+SEED_FM16 = "It scored highest on MMLU, so it should be the best choice."
+SEED_RF39 = "The benchmark is up 4 points, so we are clearly better."
+
+
+def test_seed_sentence_fires_fm16_with_its_triggers(detector: Detector) -> None:
+    """The seed phrase fires FM-16 and names what triggered it, as written."""
+    detection = detector.detect(SEED_FM16)
+    assert detection.fired and detection.card_id == "FM-16"
+    assert "scored highest" in detection.triggers and "MMLU" in detection.triggers
+    assert detection.confidence >= 0.6
+    assert detection.mentions_benchmark and not detection.cites_user_outcome
+
+
+def test_delta_celebration_fires_rf39(detector: Detector) -> None:
+    """A celebrated eval delta is RF-39, not FM-16."""
+    detection = detector.detect(SEED_RF39)
+    assert detection.fired and detection.card_id == "RF-39"
+    assert "up 4" in detection.triggers
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        ("We do not yet have real user data, but the evals look strong.", "RF-39"),
+        ("claude beats gpt-4o on SWE-bench verified, let's switch", "FM-16"),
+        ("#1 on MTEB, switching our embeddings today 🚀", "FM-16"),
+        ("new ckpt is +2.3 on GPQA :tada: huge win", "RF-39"),
+        ("Gemini tops the leaderboard, should be our default model going forward", "FM-16"),
+    ],
+)
+def test_claims_fire_the_expected_card(detector: Detector, text: str, card: str) -> None:
+    """Selection arguments go to FM-16; deltas and sufficiency arguments go to RF-39."""
+    detection = detector.detect(text)
+    assert (detection.fired, detection.card_id) == (True, card), detection.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which model scored highest on MMLU?",
+        "has anyone compared these on HumanEval",
+        "Scoring highest on MMLU doesn't mean it will help our users.",
+        "leaderboards are so gamed lately, MMLU is saturated",
+        "B beat A in the 2-week A/B test: task completion +6%, CSAT flat. Let's roll it out.",
+        "pgbench shows 12k TPS on the new instance, let's switch",
+        "vLLM beats TGI on throughput, 2x tokens/s at p99",
+        "Run 42 results: MMLU 71.2, GSM8K 55.0, HumanEval 48.1",
+        "> It scored highest on MMLU, so it should be the best choice.\nhmm, did we try it on our tickets?",
+        'the vendor deck literally says "tops every leaderboard, the obvious choice" lol',
+        "```\nassert detect('It scored highest on MMLU, so it is the best choice')\n```",
+        "my sourdough tops the leaderboard of office snacks, clearly the best choice",
+        "Arsenal top the table again, best team in the league",
+        "if it tops MMLU we might switch, but only after the pilot",
+        "GPT-4o didn't beat Claude on MMLU this time",
+        "",
+        "   \n\t ",
+    ],
+)
+def test_hard_negatives_stay_quiet(detector: Detector, text: str) -> None:
+    """Questions, skepticism, user evidence, systems benchmarks, neutral numbers, quotes, code, jokes: no fire."""
+    detection = detector.detect(text)
+    assert not detection.fired, f"fired {detection.card_id}: {detection.triggers} ({detection.reason})"
+
+
+def test_thread_context_with_user_evidence_suppresses(detector: Detector) -> None:
+    """A claim answered by user evidence earlier in the thread is not a benchmark-only claim."""
+    claim = "ok so it tops MMLU too, let's switch"
+    assert detector.detect(claim).fired
+    context = ["shadow mode on 10k real tickets: 12% fewer escalations with the new model"]
+    detection = detector.detect(claim, context)
+    assert not detection.fired and "earlier in the thread" in detection.reason
+
+
+def test_context_without_evidence_does_not_suppress(detector: Detector) -> None:
+    """Unrelated earlier messages leave the verdict alone."""
+    detection = detector.detect("ok so it tops MMLU too, let's switch", ["morning!", "which one is cheaper?"])
+    assert detection.fired
+
+
+def test_balance_flags_are_set_without_a_claim(detector: Detector) -> None:
+    """Neutral benchmark talk counts as benchmark talk; user evidence counts as user outcome talk."""
+    neutral = detector.detect("Run 42 results: MMLU 71.2, GSM8K 55.0")
+    assert neutral.mentions_benchmark and not neutral.fired
+    assert detector.cites_user_outcome("CSAT is up 3 points since the pilot started")
+    assert not detector.cites_user_outcome("We have no user data yet")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 40_000,
+        ("It scored highest on MMLU, so it should be the best choice. " * 700),
+        "\x00\x01\x02 MMLU \x1b[31m scored highest \u202e so the best choice",
+        "🚀🚀🚀 🎉 :tada:",
+        "Das Modell hat bei MMLU am besten abgeschnitten, also nehmen wir es.",
+        "这个模型在MMLU上得分最高",
+        "<!channel> <@U123|bob> <https://x.y/mmlu|MMLU> &lt;&gt;&amp;",
+    ],
+)
+def test_odd_input_never_raises(detector: Detector, text: str) -> None:
+    """Huge, control-character, emoji, non-English and markup-only messages get an answer, never an exception."""
+    detection = detector.detect(text)
+    assert isinstance(detection.fired, bool)
+    assert 0.0 <= detection.confidence <= 1.0
+
+
+def test_huge_message_is_judged_on_its_start(detector: Detector) -> None:
+    """A claim at the start of a 40,000-character message is still found."""
+    assert detector.detect(SEED_FM16 + " filler" * 6_000).fired
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=400))
+def test_arbitrary_text_never_raises(detector: Detector, text: str) -> None:
+    """Any unicode text gets a Detection back."""
+    detection = detector.detect(text)
+    assert detection.fired in (True, False)
+
+
+def test_batch_and_single_agree(detector: Detector) -> None:
+    """detect_many gives the same verdicts, in order, as detect one by one."""
+    texts = [SEED_FM16, "lunch?", SEED_RF39, "Which model scored highest on MMLU?", "", "MMLU 71"] * 50
+    assert [d.fired for d in detector.detect_many(texts, batch_size=7)] == [detector.detect(t).fired for t in texts]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_prefilter_never_hides_an_anchor(detector: Detector, catalog: Catalog, data: st.DataObject) -> None:
+    """Whenever the spaCy pipeline finds a benchmark reference, the cheap pre-filter let the message through."""
+    terms = [t for name in ANCHOR_LEXICONS for t in catalog.lexicon(name).terms] + ["MATH", "ARC"]
+    filler = st.sampled_from(["we", "so", "the", "(", "-", "!", "model", "x1", "\n", "👍", "'s"])
+    words = data.draw(st.lists(st.one_of(filler, st.sampled_from(terms)), min_size=1, max_size=12))
+    joiner = data.draw(st.sampled_from([" ", "", "-", "/", "  "]))
+    text = joiner.join(words)
+    doc = detector.nlp(text)
+    found_anchor = any(s.label_ in {n.upper() for n in ANCHOR_LEXICONS} for s in doc.spans[SPANS_KEY])
+    if found_anchor:
+        assert detector.anchor_filter.may_match(text), text
