@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,25 @@ from bot.settings import Settings
 def _keyword_regex(detector: Detector) -> re.Pattern[str]:
     terms = detector.catalog.lexicon("benchmarks").terms + detector.catalog.lexicon("eval_terms").terms
     return re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+
+
+COLD_START_SCRIPT = """
+import sys, time
+started = time.perf_counter()
+from pathlib import Path
+from bot.catalog import load_catalog
+from bot.detection import Detector
+Detector.from_catalog(load_catalog(Path(sys.argv[1]))).detect("warm up on MMLU")
+print(time.perf_counter() - started)
+"""
+
+
+def cold_start_in_new_process(rules_dir: Path) -> float:
+    """Seconds from a fresh interpreter's first import to a first verdict (imports + rules + pipeline)."""
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_START_SCRIPT, str(rules_dir)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip())
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -54,6 +75,7 @@ def run(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     typer.echo(f"messages              {messages:,} ({share:.0%} benchmark talk)")
     typer.echo(f"cold start            {cold:.3f} s (rules load + pipeline build)")
+    typer.echo(f"cold start, new proc  {cold_start_in_new_process(rules_dir):.3f} s (imports + rules + first verdict)")
     typer.echo(f"detector, one by one  {_rate(messages, detect_time)}  ({fired:,} claims)")
     typer.echo(f"detector, batched     {_rate(messages, batch_time)}  ({batch_fired:,} claims)")
     typer.echo(f"regex keyword scan    {_rate(messages, regex_time)}  ({regex_hits:,} keyword hits)")
