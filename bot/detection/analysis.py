@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from bot.detection.pipeline import SPANS_KEY
 
 SENTENCE_END = frozenset({".", "!", "?", "…", "?!", "!?", "??", "!!", "...", ";"})
 CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "even", "just", "suppose", "assuming", "imagine"})
+STATEMENT_OPENERS = frozenset({("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")})
 NEGATION_WINDOW = 3
 EVIDENCE_NEGATION_WINDOW = 4
 
@@ -42,34 +43,39 @@ class Sentence:
 
 
 def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
-    """Split on end punctuation and line breaks; mark questions and conditionals."""
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for token in doc:
-        if token.text in SENTENCE_END or (token.is_space and "\n" in token.text):
-            bounds.append((start, token.i + 1))
-            start = token.i + 1
-    if start < len(doc):
-        bounds.append((start, len(doc)))
+    """Split on end punctuation and line breaks; mark questions and conditionals. One pass over the tokens."""
     result: list[Sentence] = []
-    for begin, end in bounds:
-        words = [t for t in doc[begin:end] if not (t.is_space or t.is_punct)]
-        if not words:
+    begin = 0
+    words: list[str] = []
+    last = ""
+
+    def close(end: int) -> None:
+        if words:
+            first = words[0]
+            opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
+            result.append(Sentence(begin, end, "?" in last or opens_question, first in CONDITIONAL_OPENERS))
+
+    for token in doc:
+        text = token.text
+        if token.is_space:
+            if "\n" not in text:
+                continue
+            close(token.i + 1)
+            begin, words, last = token.i + 1, [], ""
             continue
-        last = doc[end - 1].text if not doc[end - 1].is_space else doc[max(begin, end - 2)].text
-        first = words[0].lower_
-        ends_with_question = "?" in last
-        opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
-        result.append(Sentence(begin, end, ends_with_question or opens_question, first in CONDITIONAL_OPENERS))
+        last = text
+        if not token.is_punct:
+            words.append(token.lower_)
+        if text in SENTENCE_END:
+            close(token.i + 1)
+            begin, words, last = token.i + 1, [], ""
+    close(len(doc))
     return result
 
 
-def _continuation(words: Sequence[Token]) -> bool:
+def _continuation(words: Sequence[str]) -> bool:
     """'which means ...' and 'what a ...' open statements, not questions."""
-    if len(words) < 2:
-        return False
-    pair = (words[0].lower_, words[1].lower_)
-    return pair in {("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")}
+    return len(words) >= 2 and (words[0], words[1]) in STATEMENT_OPENERS
 
 
 def sentence_of(index: int, sents: list[Sentence]) -> int:

@@ -16,7 +16,7 @@ from bot.detection.analysis import Hit, Sentence, dedupe_overlaps, hits, merged_
 from bot.detection.clean import clean
 from bot.detection.model import QUIET, Detection
 from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
-from bot.detection.prefilter import Prefilter
+from bot.detection.prefilter import Prefilter, words_of
 
 ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.1, "SCORE_TERMS": 0.1}
 CONNECTIVE_BONUS = 0.1
@@ -95,7 +95,8 @@ class Detector:
     # ---- internals --------------------------------------------------------------------------------------------
 
     def _worth_reading(self, text: str) -> bool:
-        return self.anchor_filter.may_match(text) or self.evidence_filter.may_match(text)
+        words = words_of(text)
+        return self.anchor_filter.may_match_words(words) or self.evidence_filter.may_match_words(words)
 
     def _doc(self, text: str) -> Doc:
         return self.nlp(clean(text))

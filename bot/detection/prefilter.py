@@ -42,5 +42,18 @@ class Prefilter:
 
     def may_match(self, text: str) -> bool:
         """False only when no phrase of interest can occur in `text`."""
-        words = set(WORD.findall(text.lower()))
-        return any(needed <= words for key in words.intersection(self.index) for needed in self.index[key])
+        return self.may_match_words(words_of(text))
+
+    def may_match_words(self, words: set[str]) -> bool:
+        """`may_match` on a message's word set (see `words_of`), so several filters can share one split."""
+        index = self.index
+        for word in words:
+            needed_sets = index.get(word)
+            if needed_sets is not None and any(needed <= words for needed in needed_sets):
+                return True
+        return False
+
+
+def words_of(text: str) -> set[str]:
+    """The lowercased words of a message, as the pre-filter sees them."""
+    return set(WORD.findall(text.lower()))
