@@ -23,6 +23,8 @@ class Cue(_Strict):
     weight: Annotated[float, Field(gt=0.0, le=1.0)] = 0.5
     phrases: list[str] = []
     patterns: list[TokenPattern] = []
+    needs: list[str] = []  # this cue counts only beside one of these labels (e.g. a decision needs a result)
+    not_after: list[str] = []  # words that cancel this cue when they come just before it ("need to beat")
 
     @field_validator("label")
     @classmethod

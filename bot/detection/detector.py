@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from bot.catalog import Card, Catalog
-from bot.detection.analysis import Hit, Sentence, dedupe_overlaps, hits, merged_texts, sentences
+from bot.catalog import Card, Catalog, Cue
+from bot.detection.analysis import NEGATION_WINDOW, Hit, Sentence, dedupe_overlaps, hits, merged_texts, sentences
 from bot.detection.clean import clean
 from bot.detection.model import QUIET, Detection
 from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
@@ -20,6 +20,7 @@ from bot.detection.prefilter import Prefilter, words_of
 
 ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.1, "SCORE_TERMS": 0.1}
 CONNECTIVE_BONUS = 0.1
+STRONG_CUE = 0.2  # the connective bonus needs at least this much cue weight
 MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
@@ -167,13 +168,15 @@ class Detector:
         absent = [h for h in reading.hits if h.label == "USER_EVIDENCE" and h.negated and h.sentence in near]
         connective = any(h.label == "CONNECTIVE" for h in cues)
         best: tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None = None
+        present = {h.label for h in cues} | ({ABSENT_EVIDENCE} if absent else set())
         for card in self.catalog.cards:
-            weights = {cue.label: cue.weight for cue in card.detect.cues}
-            mine = [h for h in cues if h.source == card.id and h.label in weights]
-            if ABSENT_EVIDENCE in weights and absent:
+            spec = {cue.label: cue for cue in card.detect.cues}
+            mine = [h for h in cues if h.source == card.id and h.label in spec and self._cue_holds(doc, h, spec)]
+            if ABSENT_EVIDENCE in spec and absent:
                 mine += [
                     Hit(ABSENT_EVIDENCE, card.id, h.negator_start, h.end, h.sentence, h.text) for h in absent
                 ]
+            mine = [h for h in mine if not spec[h.label].needs or present & set(spec[h.label].needs)]
             if not mine:
                 continue
             labels = tuple(dict.fromkeys(h.label for h in sorted(mine, key=lambda h: h.start)))
@@ -181,12 +184,22 @@ class Detector:
             if not used:
                 continue
             strength = max(ANCHOR_STRENGTH[a.label] for a in used)
-            score = card.detect.base_confidence + strength + sum(weights[label] for label in labels)
-            score = min(MAX_CONFIDENCE, score + (CONNECTIVE_BONUS if connective else 0.0))
+            cue_weight = sum(spec[label].weight for label in labels)
+            bonus = CONNECTIVE_BONUS if connective and cue_weight >= STRONG_CUE else 0.0
+            score = min(MAX_CONFIDENCE, card.detect.base_confidence + strength + cue_weight + bonus)
             triggers = merged_texts(doc, [(h.start, h.end) for h in [*mine, *used]])
             if best is None or score > best[1]:
                 best = (card, round(score, 3), triggers[:6], labels)
         return best
+
+    @staticmethod
+    def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue]) -> bool:
+        """False when a word in the cue's `not_after` list comes just before it ("need to beat")."""
+        cancel = spec[hit.label].not_after
+        if not cancel:
+            return True
+        before = {t.lower_ for t in doc[max(0, hit.start - NEGATION_WINDOW) : hit.start]}
+        return before.isdisjoint(cancel)
 
     def _context_evidence(self, context: Sequence[str]) -> str | None:
         for earlier in list(context)[-MAX_CONTEXT_MESSAGES:]:

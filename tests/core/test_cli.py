@@ -64,8 +64,8 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
     out = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert len(out) == len(lines) + 2
     assert [o["fired"] for o in out] == [True, False, True, False, False, False, True, False, False]
-    assert out[0] == {"fired": True, "pattern": "FM-16", "confidence": out[0]["confidence"],
-                      "triggers": ["scored highest", "MMLU", "the best choice"]}
+    assert out[0]["pattern"] == "FM-16" and 0.6 <= out[0]["confidence"] <= 1.0
+    assert out[0]["triggers"][:2] == ["scored highest", "MMLU"]
     assert out[2]["pattern"] == "RF-39"
     assert all(set(o) == {"fired", "pattern", "confidence", "triggers"} for o in out)
     assert b'line 5: no "text" string' in result.stderr
