@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import bench, core
+from bot.cli import bench, core, db, digest, replay, run
 
 app = typer.Typer(
     name="mirage",
@@ -16,6 +16,10 @@ app = typer.Typer(
 
 # Each module owns its commands and wires them here with register(app).
 core.register(app)
+run.register(app)
+db.register(app)
+digest.register(app)
+replay.register(app)
 bench.register(app)
 
 

@@ -1,0 +1,9 @@
+"""`mirage bench events`: (being built)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(bench_app: typer.Typer) -> None:
+    """Wire this benchmark into `mirage bench`."""

@@ -1,0 +1,1 @@
+"""The weekly digest: built as data from store aggregates (pure), then rendered to text, JSON and Block Kit."""
