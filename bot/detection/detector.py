@@ -123,7 +123,16 @@ class Detector:
                 or (h.label == "SCORE_TERMS" and (ml_context or named))
             )
         )
-        evidence = tuple(h for h in found if h.label == "USER_EVIDENCE" and not h.negated)
+        card_ids = {card.id for card in self.catalog.cards}
+        claim_spans = [(h.start, h.end) for h in found if h.source in card_ids]
+        evidence = tuple(
+            h
+            for h in found
+            if h.label == "USER_EVIDENCE"
+            and not h.negated
+            # "ready for customers" is a claim cue, not evidence that customers were asked
+            and not any(s <= h.start and h.end <= e and e - s > h.end - h.start for s, e in claim_spans)
+        )
         return _Reading(tuple(found), tuple(sents), anchors, evidence)
 
     def _judge(self, doc: Doc, context: Sequence[str]) -> Detection:
