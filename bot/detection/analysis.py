@@ -10,7 +10,10 @@ from spacy.tokens import Doc
 from bot.detection.pipeline import SPANS_KEY
 
 SENTENCE_END = frozenset({".", "!", "?", "…", "?!", "!?", "??", "!!", "...", ";"})
-CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "even", "just", "suppose", "assuming", "imagine"})
+CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "suppose", "assuming", "imagine", "hypothetically"})
+# "just because ..." and "even if ..." are conditional; "just saw ..." and "even the evals ..." are not
+SOFT_OPENERS = frozenset({"just", "even"})
+SOFT_FOLLOWERS = frozenset({"because", "cause", "bc", "if", "though", "suppose", "imagine", "assuming"})
 STATEMENT_OPENERS = frozenset({("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")})
 NEGATION_WINDOW = 3
 EVIDENCE_NEGATION_WINDOW = 4
@@ -53,7 +56,7 @@ def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
         if words:
             first = words[0]
             opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
-            result.append(Sentence(begin, end, "?" in last or opens_question, first in CONDITIONAL_OPENERS))
+            result.append(Sentence(begin, end, "?" in last or opens_question, _conditional(words)))
 
     for token in doc:
         text = token.text
@@ -71,6 +74,13 @@ def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
             begin, words, last = token.i + 1, [], ""
     close(len(doc))
     return result
+
+
+def _conditional(words: Sequence[str]) -> bool:
+    first = words[0]
+    if first in SOFT_OPENERS:
+        return len(words) >= 2 and words[1] in SOFT_FOLLOWERS
+    return first in CONDITIONAL_OPENERS
 
 
 def _continuation(words: Sequence[str]) -> bool:
