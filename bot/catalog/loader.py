@@ -9,9 +9,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.catalog.errors import CatalogError, CatalogProblem
+from bot.catalog.patterns import key_spellings
 from bot.catalog.schema import Card, Catalog, Lexicon
 
 REQUIRED_LEXICONS = ("benchmarks", "eval_terms", "user_evidence", "systems", "ml_context")
+# lexicons the exact pre-filter is built from: their patterns must spell out a token it can key on
+PREFILTERED_LEXICONS = ("benchmarks", "eval_terms", "score_terms", "user_evidence")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -84,6 +87,18 @@ def load_catalog(rules_dir: Path) -> Catalog:
             if lexicon.name in lexicons:
                 problems.append(CatalogProblem(str(path), "name", f"duplicate lexicon name {lexicon.name!r}"))
             lexicons[lexicon.name] = lexicon
+
+    for name in PREFILTERED_LEXICONS:
+        lexicon = lexicons.get(name)
+        for i, pattern in enumerate(lexicon.patterns if lexicon else []):
+            if key_spellings(pattern) is None:
+                problems.append(
+                    CatalogProblem(
+                        f"{rules_dir / 'lexicon'}/{name}.yaml",
+                        f"patterns[{i}]",
+                        "needs at least one required token spelled out (ORTH, TEXT or LOWER) for the pre-filter",
+                    )
+                )
 
     for card in cards:
         for i, related in enumerate(card.related):

@@ -25,6 +25,8 @@ class Cue(_Strict):
     patterns: list[TokenPattern] = []
     needs: list[str] = []  # this cue counts only beside one of these labels (e.g. a decision needs a result)
     not_after: list[str] = []  # words that cancel this cue when they come just before it ("need to beat")
+    # > 0: the cue counts only when a benchmark reference starts within this many tokens after it ("best MMLU")
+    before_anchor: Annotated[int, Field(ge=0, le=8)] = 0
 
     @field_validator("label")
     @classmethod

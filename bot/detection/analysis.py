@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.tokens import Doc
 
@@ -15,6 +15,11 @@ CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "suppose", "assuming
 SOFT_OPENERS = frozenset({"just", "even"})
 SOFT_FOLLOWERS = frozenset({"because", "cause", "bc", "if", "though", "suppose", "imagine", "assuming"})
 STATEMENT_OPENERS = frozenset({("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")})
+# an auxiliary opens a question only when its subject follows ("should we ..."), not "haven't shown", "should be"
+AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "should", "could", "would", "can", "will",
+                         "does", "do", "did", "shall"})
+NOT_A_SUBJECT = frozenset({"n't", "not", "be", "been", "definitely", "probably", "just", "also", "really", "totally",
+                           "go", "use", "ship", "switch", "pick", "clearly", "already", "now"})
 NEGATION_WINDOW = 3
 EVIDENCE_NEGATION_WINDOW = 4
 
@@ -84,8 +89,10 @@ def _conditional(words: Sequence[str]) -> bool:
 
 
 def _continuation(words: Sequence[str]) -> bool:
-    """'which means ...' and 'what a ...' open statements, not questions."""
-    return len(words) >= 2 and (words[0], words[1]) in STATEMENT_OPENERS
+    """'which means ...', 'what a ...' and "haven't shown ..." open statements, not questions."""
+    if len(words) < 2:
+        return False
+    return (words[0], words[1]) in STATEMENT_OPENERS or (words[0] in AUXILIARIES and words[1] in NOT_A_SUBJECT)
 
 
 def sentence_of(index: int, sents: list[Sentence]) -> int:
@@ -116,11 +123,14 @@ def hits(doc: Doc, sents: list[Sentence]) -> list[Hit]:
     return result
 
 
-def dedupe_overlaps(found: list[Hit]) -> list[Hit]:
-    """Within one label, keep the longest of overlapping hits (e.g. 'scored highest' over 'the highest')."""
+def dedupe_overlaps(doc: Doc, found: list[Hit]) -> list[Hit]:
+    """Within one label, merge overlapping hits into one ('is up' + 'up 4' -> 'is up 4')."""
     kept: list[Hit] = []
     for hit in sorted(found, key=lambda h: (h.label, h.start, -(h.end - h.start))):
-        if kept and kept[-1].label == hit.label and hit.start < kept[-1].end:
+        last = kept[-1] if kept else None
+        if last is not None and last.label == hit.label and hit.start < last.end:
+            if hit.end > last.end:
+                kept[-1] = replace(last, end=hit.end, text=doc[last.start : hit.end].text)
             continue
         kept.append(hit)
     return sorted(kept, key=lambda h: (h.start, h.label))

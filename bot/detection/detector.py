@@ -39,8 +39,9 @@ class _Reading:
     def labels(self) -> set[str]:
         return {h.label for h in self.hits}
 
-    def first(self, label: str) -> Hit | None:
-        return next((h for h in self.hits if h.label == label), None)
+    def first(self, label: str, negated: bool | None = None) -> Hit | None:
+        """The first hit of `label` (only un-negated or only negated ones when `negated` is given)."""
+        return next((h for h in self.hits if h.label == label and negated in (None, h.negated)), None)
 
 
 class Detector:
@@ -109,7 +110,7 @@ class Detector:
 
     def _read(self, doc: Doc) -> _Reading:
         sents = sentences(doc, self.question_words)
-        found = dedupe_overlaps(hits(doc, sents))
+        found = dedupe_overlaps(doc, hits(doc, sents))
         labels = {h.label for h in found}
         ml_context = "ML_CONTEXT" in labels
         named = "BENCHMARKS" in labels
@@ -148,7 +149,7 @@ class Detector:
         if cites:
             return quiet(f"cites user evidence ({reading.evidence[0].text})")
         for label, why in (("SKEPTIC", "skeptical of the benchmark"), ("REPORTED", "reports or jokes about a claim")):
-            hit = reading.first(label)
+            hit = reading.first(label, negated=False)
             if hit is not None:
                 return quiet(f"{why} ({hit.text})")
         systems = reading.first("SYSTEMS")
@@ -180,7 +181,9 @@ class Detector:
         present = {h.label for h in cues} | ({ABSENT_EVIDENCE} if absent else set())
         for card in self.catalog.cards:
             spec = {cue.label: cue for cue in card.detect.cues}
-            mine = [h for h in cues if h.source == card.id and h.label in spec and self._cue_holds(doc, h, spec)]
+            mine = [
+                h for h in cues if h.source == card.id and h.label in spec and self._cue_holds(doc, h, spec, anchors)
+            ]
             if ABSENT_EVIDENCE in spec and absent:
                 mine += [
                     Hit(ABSENT_EVIDENCE, card.id, h.negator_start, h.end, h.sentence, h.text) for h in absent
@@ -202,13 +205,16 @@ class Detector:
         return best
 
     @staticmethod
-    def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue]) -> bool:
-        """False when a word in the cue's `not_after` list comes just before it ("need to beat")."""
-        cancel = spec[hit.label].not_after
-        if not cancel:
+    def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue], anchors: Sequence[Hit]) -> bool:
+        """False when a `not_after` word comes just before the cue ("need to beat"), or when a `before_anchor`
+        cue ("best", "highest") is not followed closely by the benchmark it ranks on ("best MMLU score")."""
+        cue = spec[hit.label]
+        if cue.before_anchor and not any(0 <= a.start - hit.end <= cue.before_anchor for a in anchors):
+            return False
+        if not cue.not_after:
             return True
         before = {t.lower_ for t in doc[max(0, hit.start - NEGATION_WINDOW) : hit.start]}
-        return before.isdisjoint(cancel)
+        return before.isdisjoint(cue.not_after)
 
     def _context_evidence(self, context: Sequence[str]) -> str | None:
         for earlier in list(context)[-MAX_CONTEXT_MESSAGES:]:

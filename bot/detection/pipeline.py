@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.pipeline import SpanRuler
 
 from bot.catalog import Catalog
+from bot.catalog.patterns import key_spellings
 
 SPANS_KEY = "mirage"
 ANCHOR_LEXICONS = ("benchmarks", "eval_terms", "score_terms")
@@ -47,19 +48,14 @@ def build_pipeline(catalog: Catalog) -> Language:
 
 
 def phrase_tokens(nlp: Language, catalog: Catalog, lexicon_names: tuple[str, ...]) -> list[list[str]]:
-    """The token texts of every term and exact-spelling pattern of the named lexicons (for the pre-filter)."""
+    """Token texts the named lexicons need (for the pre-filter): every term, and each pattern's key spellings."""
     phrases: list[list[str]] = []
     for name in lexicon_names:
         lexicon = catalog.lexicon(name)
         phrases += [[t.text for t in nlp.make_doc(term)] for term in lexicon.terms]
         for pattern in lexicon.patterns:
-            phrases.append([_literal(token, name) for token in pattern])
+            spellings = key_spellings(pattern)
+            if spellings is None:
+                raise ValueError(f"lexicon {name}: every pattern needs one required token spelled out")
+            phrases += [[t.text for t in nlp.make_doc(spelling)] for spelling in spellings]
     return phrases
-
-
-def _literal(token: dict[str, Any], lexicon: str) -> str:
-    for attr in ("ORTH", "TEXT", "LOWER"):
-        value = token.get(attr)
-        if isinstance(value, str):
-            return value
-    raise ValueError(f"lexicon {lexicon}: patterns of an anchor lexicon must spell every token (ORTH/TEXT/LOWER)")

@@ -26,9 +26,9 @@ def test_check_fires_fm16_and_shows_the_questions() -> None:
     result = runner.invoke(app, ["check", "It scored highest on MMLU, so it should be the best choice."])
     assert result.exit_code == 0
     assert "FM-16 The Benchmark Mirage" in result.output
-    assert "scored highest + MMLU" in result.output
+    assert "scored highest on + MMLU" in result.output
     assert "Which of our real user tasks did we try it on" in result.output
-    assert "Why this? It matched: *scored highest* + *MMLU*" in result.output
+    assert "Why this? It matched: *scored highest on* + *MMLU*" in result.output
 
 
 def test_check_question_does_not_fire() -> None:
@@ -65,7 +65,7 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
     assert len(out) == len(lines) + 2
     assert [o["fired"] for o in out] == [True, False, True, False, False, False, True, False, False]
     assert out[0]["pattern"] == "FM-16" and 0.6 <= out[0]["confidence"] <= 1.0
-    assert out[0]["triggers"][:2] == ["scored highest", "MMLU"]
+    assert out[0]["triggers"][:2] == ["scored highest on", "MMLU"]
     assert out[2]["pattern"] == "RF-39"
     assert all(set(o) == {"fired", "pattern", "confidence", "triggers"} for o in out)
     assert b'line 5: no "text" string' in result.stderr

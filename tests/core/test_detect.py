@@ -18,7 +18,7 @@ def test_seed_sentence_fires_fm16_with_its_triggers(detector: Detector) -> None:
     """The seed phrase fires FM-16 and names what triggered it, as written."""
     detection = detector.detect(SEED_FM16)
     assert detection.fired and detection.card_id == "FM-16"
-    assert "scored highest" in detection.triggers and "MMLU" in detection.triggers
+    assert "scored highest on" in detection.triggers and "MMLU" in detection.triggers
     assert detection.confidence >= 0.6
     assert detection.mentions_benchmark and not detection.cites_user_outcome
 
@@ -27,7 +27,7 @@ def test_delta_celebration_fires_rf39(detector: Detector) -> None:
     """A celebrated eval delta is RF-39, not FM-16."""
     detection = detector.detect(SEED_RF39)
     assert detection.fired and detection.card_id == "RF-39"
-    assert "up 4" in detection.triggers
+    assert any("up 4" in trigger for trigger in detection.triggers)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,36 @@
+"""What a token pattern needs to see in a text: the spellings the exact pre-filter can key on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+LITERAL_ATTRS = ("ORTH", "TEXT", "LOWER")
+OPTIONAL_OPS = frozenset({"?", "*", "!"})
+
+
+def _required(token: Mapping[str, Any]) -> bool:
+    op = str(token.get("OP", ""))
+    if op in OPTIONAL_OPS:
+        return False
+    # "{,n}" and "{0,n}" may match nothing
+    return not (op.startswith("{") and (op.startswith("{,") or op.startswith("{0")))
+
+
+def _spellings(token: Mapping[str, Any]) -> tuple[str, ...] | None:
+    for attr in LITERAL_ATTRS:
+        value = token.get(attr)
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, Mapping) and isinstance(value.get("IN"), list):
+            return tuple(str(v) for v in value["IN"])
+    return None
+
+
+def key_spellings(pattern: Sequence[Mapping[str, Any]]) -> tuple[str, ...] | None:
+    """The spellings of the pattern's most selective required token: any text the pattern matches holds one of them.
+
+    None when no required token is spelled out (ORTH/TEXT/LOWER, as a string or an IN list).
+    """
+    options = [s for token in pattern if _required(token) and (s := _spellings(token)) is not None]
+    return min(options, key=len) if options else None
