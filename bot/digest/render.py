@@ -294,18 +294,23 @@ def to_blocks(d: Digest) -> list[dict[str, Any]]:
         ):
             if rows:
                 blocks.append(_section(fit_lines(title, rows)))
-        if d.examples:
-            blocks.append(DividerBlock())
-            blocks.append(_section("*Examples*"))
-            for example in d.examples:
-                blocks.append(_section(clip_escaped(_example_text(example, mrkdwn=True), SECTION_LIMIT)))
+    tail: list[Block] = []
     if d.overall_balance.share is not None:
-        blocks.append(_context(_balance_line(d.overall_balance, "Whole workspace").removeprefix("• ")))
+        tail.append(_context(_balance_line(d.overall_balance, "Whole workspace").removeprefix("• ")))
     if d.question is not None:
-        blocks.append(DividerBlock())
-        blocks.append(_section(clip_escaped(
+        tail.append(DividerBlock())
+        tail.append(_section(clip_escaped(
             f"*Question of the week*\n{escape(d.question.text)}\n_{d.question.card_id} {escape(d.question.card_name)}_",
             SECTION_LIMIT,
         )))
-    blocks = [*blocks[: MAX_BLOCKS - 1], _context(FOOTER)]
+    tail.append(_context(FOOTER))
+    if d.examples and not d.quiet:
+        # the examples give way first when blocks run short: the header, sections and tail always fit
+        room = MAX_BLOCKS - len(blocks) - len(tail) - 2
+        shown = list(d.examples) if len(d.examples) <= room else list(d.examples[: max(room - 1, 0)])
+        blocks += [DividerBlock(), _section("*Examples*")]
+        blocks += [_section(clip_escaped(_example_text(e, mrkdwn=True), SECTION_LIMIT)) for e in shown]
+        if len(shown) < len(d.examples):
+            blocks.append(_context(_more(len(d.examples) - len(shown)) + " examples"))
+    blocks += tail
     return [block.to_dict() for block in blocks]

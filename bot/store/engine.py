@@ -52,7 +52,8 @@ def make_engine(url: str) -> Engine:
         return engine
     if backend == "postgresql" and make_url(url).drivername == "postgresql":
         url = str(make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": 5} if backend == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 @contextmanager
@@ -89,13 +90,14 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str:
     """The newest migration shipped with this package."""
-    from alembic.script import ScriptDirectory
-
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head: str = ScriptDirectory.from_config(config).get_current_head()
+    head: str | None = ScriptDirectory.from_config(config).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
     return head
 
 

@@ -45,7 +45,7 @@ def _now() -> datetime:
 
 
 def _ts(**kw: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[call-overload]
+    return Field(sa_type=UTCDateTime, **kw)
 
 
 class Incident(SQLModel, table=True):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlmodel import SQLModel
 
-from bot.store.models import SQLModel
+import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")

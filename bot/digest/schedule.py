@@ -1,0 +1,189 @@
+"""When and where the weekly digest goes out: due-time arithmetic, exactly-once posting, and the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from bot.catalog import Catalog
+from bot.digest.build import Digest, build_digest
+from bot.digest.render import summary, to_blocks
+from bot.digest.week import IsoWeek
+from bot.settings import Settings
+from bot.store import load_digest_input, session_scope
+from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
+
+log = logging.getLogger(__name__)
+
+Poster = Callable[[str, str, list[dict[str, Any]], str], None]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CATCH_UP_MINUTES = 30
+RETENTION_HOUR = 3
+RETENTION_MINUTE = 17
+MAX_ERROR = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """The digest slot most recently passed: when it was scheduled and which (complete) week it covers."""
+
+    scheduled_at: datetime
+    week: IsoWeek
+
+
+def weekday_index(day: str) -> int:
+    """0 for "mon" (or "monday", "Mon", "0") up to 6 for Sunday; a clear ValueError otherwise."""
+    text = day.strip().lower()
+    if text.isdigit() and 0 <= int(text) <= 6:
+        return int(text)
+    for index, name in enumerate(DAYS):
+        if text in (name, FULL_DAYS[index]):
+            return index
+    raise ValueError(f"DIGEST_DAY_OF_WEEK must be a weekday such as 'mon', not {day!r}")
+
+
+def last_slot(settings: Settings, now: datetime) -> datetime:
+    """The most recent scheduled digest time at or before `now` (aware, in DIGEST_TZ)."""
+    tz = ZoneInfo(settings.digest_tz)
+    local = now.astimezone(tz)
+    back = (local.weekday() - weekday_index(settings.digest_day_of_week)) % 7
+    day: date = local.date() - timedelta(days=back)
+    slot = datetime.combine(day, time(settings.digest_hour, settings.digest_minute), tzinfo=tz)
+    if slot > local:
+        slot = datetime.combine(day - timedelta(days=7), time(settings.digest_hour, settings.digest_minute), tzinfo=tz)
+    return slot
+
+
+def due_digest(settings: Settings, now: datetime) -> DueDigest | None:
+    """The digest due at `now`: its slot has passed and lies within DIGEST_GRACE_HOURS; None otherwise.
+
+    The week is the last complete ISO week (UTC weeks) at the slot, so every run inside one grace window, on any
+    machine, agrees on the week.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    slot = last_slot(settings, now)
+    if now - slot > timedelta(hours=settings.digest_grace_hours):
+        return None
+    return DueDigest(slot, IsoWeek.of(slot).previous())
+
+
+def digest_channels(settings: Settings, known_workspaces: Sequence[str]) -> list[tuple[str, str]]:
+    """DIGEST_CHANNELS as (workspace, channel) pairs: "T1:C1" names its workspace; a bare "C1" goes with each
+    workspace the store knows (Slack channel ids are unique, so a wrong pairing only fails to post)."""
+    pairs: list[tuple[str, str]] = []
+    for entry in settings.digest_channel_ids:
+        if ":" in entry:
+            ws, _, ch = entry.partition(":")
+            if ws.strip() and ch.strip():
+                pairs.append((ws.strip(), ch.strip()))
+        else:
+            pairs.extend((ws, entry) for ws in known_workspaces)
+    return pairs
+
+
+def post_due_digests(
+    engine: Engine, catalog: Catalog, settings: Settings, poster: Poster, now: datetime
+) -> list[tuple[str, str, IsoWeek]]:
+    """Post every digest due at `now`, each (workspace, channel, week) at most once across processes.
+
+    A channel is claimed in the database before posting; the run is then finished as posted, or as failed with the
+    error (a failed run may be claimed again by a later call within the grace window). One channel's failure never
+    stops the others. Returns what was posted.
+    """
+    due = due_digest(settings, now)
+    if due is None:
+        return []
+    week = due.week
+    with session_scope(engine) as s:
+        targets = digest_targets(s, digest_channels(settings, workspaces(s)))
+    posted: list[tuple[str, str, IsoWeek]] = []
+    digests: dict[str, Digest] = {}
+    for ws, ch in targets:
+        with session_scope(engine) as s:
+            if not claim_digest_run(s, ws, ch, week):
+                continue
+        try:
+            if ws not in digests:
+                with session_scope(engine) as s:
+                    digests[ws] = build_digest(load_digest_input(s, ws, week), catalog)
+            digest = digests[ws]
+            poster(ws, ch, to_blocks(digest), summary(digest))
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
+            log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
+            _finish(engine, ws, ch, week, posted=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+            continue
+        _finish(engine, ws, ch, week, posted=True)
+        log.info("digest %s posted to %s/%s", week, ws, ch)
+        posted.append((ws, ch, week))
+    return posted
+
+
+def _finish(engine: Engine, ws: str, ch: str, week: IsoWeek, posted: bool, error: str | None = None) -> None:
+    try:
+        with session_scope(engine) as s:
+            finish_digest_run(s, ws, ch, week, posted=posted, error=error)
+    except Exception:  # the post already happened (or failed); bookkeeping must never stop the loop
+        log.exception("could not record the digest run %s for %s/%s", week, ws, ch)
+
+
+def purge_expired(engine: Engine, settings: Settings, now: datetime) -> int:
+    """Delete what is older than RETENTION_DAYS; the number of rows deleted."""
+    with session_scope(engine) as s:
+        return purge_older_than(s, now - timedelta(days=settings.retention_days))
+
+
+def build_scheduler(
+    settings: Settings, digest_job: Callable[[], object], retention_job: Callable[[], object]
+) -> BackgroundScheduler:
+    """A scheduler (not started) with three jobs, all in DIGEST_TZ:
+
+    - "digest": cron DIGEST_DAY_OF_WEEK DIGEST_HOUR:DIGEST_MINUTE, coalesced, with a misfire grace of
+      DIGEST_GRACE_HOURS;
+    - "digest-catch-up": runs once right at start and every CATCH_UP_MINUTES after, so a bot that was down at the
+      scheduled time posts the missed digest (once: `post_due_digests` claims each channel-week) within the grace;
+    - "retention": daily at 03:17.
+    `digest_job` should call `post_due_digests` with the current time; `retention_job` e.g. `purge_expired`.
+    """
+    tz = ZoneInfo(settings.digest_tz)
+    weekday_index(settings.digest_day_of_week)  # a clear error now rather than a cron parse error later
+    grace = max(settings.digest_grace_hours * 3600, 1)
+    once: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
+    scheduler = BackgroundScheduler(timezone=tz, job_defaults=once)
+    day = DAYS[weekday_index(settings.digest_day_of_week)]
+    scheduler.add_job(
+        digest_job,
+        CronTrigger(day_of_week=day, hour=settings.digest_hour, minute=settings.digest_minute, timezone=tz),
+        id="digest",
+        name="weekly digest",
+        replace_existing=True,
+        **once,
+    )
+    scheduler.add_job(
+        digest_job,
+        IntervalTrigger(minutes=CATCH_UP_MINUTES, timezone=tz),
+        id="digest-catch-up",
+        name="post a missed weekly digest",
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+        **once,
+    )
+    scheduler.add_job(
+        retention_job,
+        CronTrigger(hour=RETENTION_HOUR, minute=RETENTION_MINUTE, timezone=tz),
+        id="retention",
+        name="delete data older than RETENTION_DAYS",
+        replace_existing=True,
+        **once,
+    )
+    return scheduler

@@ -1,0 +1,111 @@
+"""What one workspace's weekly digest is built from, computed with GROUP BY aggregates (no row loads)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import Integer, case, func, select
+from sqlmodel import Session, col
+
+from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
+from bot.digest.week import IsoWeek
+from bot.store.models import DailyBalance, Feedback, Incident, utc
+
+
+def _claims(s: Session, workspace_id: str, week: IsoWeek) -> tuple[ClaimCount, ...]:
+    previous = week.previous()
+    created = col(Incident.created_at)
+    this_week = func.sum(case((created >= week.start, 1), else_=0), type_=Integer)
+    query = (
+        select(col(Incident.card_id), col(Incident.channel_id), col(Incident.card_mode), this_week, func.count())
+        .where(col(Incident.workspace_id) == workspace_id, created >= previous.start, created < week.end)
+        .group_by(col(Incident.card_id), col(Incident.channel_id), col(Incident.card_mode))
+    )
+    rows = [
+        ClaimCount(card, channel, int(now), int(total) - int(now), shadow=mode == "shadow")
+        for card, channel, mode, now, total in s.execute(query)
+    ]
+    return tuple(sorted(rows, key=lambda c: (c.card_id, c.channel_id, c.shadow)))
+
+
+def _balance(s: Session, workspace_id: str, week: IsoWeek) -> tuple[BalanceWeek, ...]:
+    first = week.shift(-(TREND_WEEKS - 1))
+    query = select(
+        col(DailyBalance.channel_id),
+        col(DailyBalance.day),
+        col(DailyBalance.messages),
+        col(DailyBalance.benchmark_messages),
+        col(DailyBalance.user_outcome_messages),
+    ).where(
+        col(DailyBalance.workspace_id) == workspace_id,
+        col(DailyBalance.day) >= first.monday,
+        col(DailyBalance.day) < week.end.date(),
+    )
+    totals: dict[tuple[str, IsoWeek], list[int]] = defaultdict(lambda: [0, 0, 0])
+    channels: set[str] = set()
+    for channel, day, messages, benchmark, outcome in s.execute(query):
+        channels.add(channel)
+        bucket = totals[(channel, IsoWeek.of(day if isinstance(day, date) else date.fromisoformat(str(day))))]
+        bucket[0] += messages
+        bucket[1] += benchmark
+        bucket[2] += outcome
+    weeks = [first.shift(i) for i in range(TREND_WEEKS)]
+    return tuple(
+        BalanceWeek(channel, w, totals[(channel, w)][1], totals[(channel, w)][2], totals[(channel, w)][0])
+        for channel in sorted(channels)
+        for w in weeks
+    )
+
+
+def _feedback(s: Session, workspace_id: str, week: IsoWeek) -> tuple[FeedbackCount, ...]:
+    query = (
+        select(col(Incident.card_id), col(Feedback.verdict), func.count())
+        .join(Incident, col(Incident.id) == col(Feedback.incident_id))
+        .where(
+            col(Incident.workspace_id) == workspace_id,
+            col(Feedback.created_at) >= week.start,
+            col(Feedback.created_at) < week.end,
+        )
+        .group_by(col(Incident.card_id), col(Feedback.verdict))
+    )
+    return tuple(FeedbackCount(card, verdict, int(n)) for card, verdict, n in sorted(s.execute(query).all()))
+
+
+def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple[Example, ...]:
+    if limit <= 0:
+        return ()
+    query = (
+        select(
+            col(Incident.card_id),
+            col(Incident.channel_id),
+            col(Incident.excerpt),
+            col(Incident.confidence),
+            col(Incident.created_at),
+            col(Incident.permalink),
+        )
+        .where(
+            col(Incident.workspace_id) == workspace_id,
+            col(Incident.created_at) >= week.start,
+            col(Incident.created_at) < week.end,
+        )
+        .order_by(col(Incident.confidence).desc(), col(Incident.created_at).desc(), col(Incident.id).desc())
+        .limit(limit)
+    )
+    return tuple(
+        Example(card, channel, excerpt, float(confidence), utc(created), permalink)
+        for card, channel, excerpt, confidence, created, permalink in s.execute(query)
+    )
+
+
+def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: int = 5) -> DigestInput:
+    """Claims per card and channel (this week and last), the 8-week message balance per channel, this week's
+    feedback per card and verdict, and the `examples` most confident incidents of the week."""
+    return DigestInput(
+        workspace_id=workspace_id,
+        week=week,
+        claims=_claims(s, workspace_id, week),
+        balance=_balance(s, workspace_id, week),
+        feedback=_feedback(s, workspace_id, week),
+        examples=_examples(s, workspace_id, week, examples),
+    )
