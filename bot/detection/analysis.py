@@ -14,7 +14,9 @@ CONDITIONAL_OPENERS = frozenset({"if", "unless", "whether", "suppose", "assuming
 # "just because ..." and "even if ..." are conditional; "just saw ..." and "even the evals ..." are not
 SOFT_OPENERS = frozenset({"just", "even"})
 SOFT_FOLLOWERS = frozenset({"because", "cause", "bc", "if", "though", "suppose", "imagine", "assuming"})
-STATEMENT_OPENERS = frozenset({("which", "means"), ("what", "a"), ("which", "is"), ("any", "way")})
+STATEMENT_OPENERS = frozenset(
+    {("which", "means"), ("what", "a"), ("which", "is"), ("any", "way"), ("who", "needs"), ("who", "cares")}
+)
 # an auxiliary opens a question only when its subject follows ("should we ..."), not "haven't shown", "should be"
 AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "should", "could", "would", "can", "will",
                          "does", "do", "did", "shall"})
@@ -44,6 +46,8 @@ class Sentence:
     end: int
     is_question: bool
     is_conditional: bool
+    # '?' at the end but no question word first ("saw the AA index update?"): may introduce the next sentence
+    lead_in: bool = False
 
     @property
     def asserts(self) -> bool:
@@ -61,7 +65,8 @@ def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
         if words:
             first = words[0]
             opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
-            result.append(Sentence(begin, end, "?" in last or opens_question, _conditional(words)))
+            lead_in = "?" in last and first not in question_words and not _conditional(words)
+            result.append(Sentence(begin, end, "?" in last or opens_question, _conditional(words), lead_in))
 
     for token in doc:
         text = token.text

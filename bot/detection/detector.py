@@ -6,7 +6,7 @@ Pure: no Slack, no database. Build once with `Detector.from_catalog(catalog)`, t
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -25,6 +25,8 @@ MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
+PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
+GENERIC_BENCH = ("bench",)  # systems talk silences only the generic word ("benchmark"), not ML eval words
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ class Detector:
         labels = {h.label for h in found}
         ml_context = "ML_CONTEXT" in labels
         named = "BENCHMARKS" in labels
-        off_topic = "NON_ML" in labels and not ml_context
+        off_topic = "NON_ML" in labels and not ml_context and not named
         anchors = tuple(
             h
             for h in found
@@ -126,6 +128,13 @@ class Detector:
         )
         card_ids = {card.id for card in self.catalog.cards}
         claim_spans = [(h.start, h.end) for h in found if h.source in card_ids]
+        pending = [h.start for h in found if h.label == "PENDING"]
+        found = [
+            replace(h, negated=True)
+            if h.label == "USER_EVIDENCE" and any(0 <= p - h.end <= PENDING_WINDOW for p in pending)
+            else h
+            for h in found
+        ]
         evidence = tuple(
             h
             for h in found
@@ -153,7 +162,10 @@ class Detector:
             if hit is not None:
                 return quiet(f"{why} ({hit.text})")
         systems = reading.first("SYSTEMS")
-        if systems is not None and not any(a.label == "BENCHMARKS" for a in reading.anchors):
+        if systems is not None and all(
+            a.label == "SCORE_TERMS" or (a.label == "EVAL_TERMS" and any(g in a.text.lower() for g in GENERIC_BENCH))
+            for a in reading.anchors
+        ):
             return quiet(f"a systems or performance benchmark ({systems.text})")
 
         best = self._best_card(doc, reading)
@@ -169,8 +181,10 @@ class Detector:
         return Detection(True, card.id, confidence, triggers, reason, mentions, cites, cue_labels)
 
     def _best_card(self, doc: Doc, reading: _Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
-        asserting = {i for i, s in enumerate(reading.sentences) if s.asserts}
-        anchors = [a for a in reading.anchors if a.sentence in asserting]
+        sents = reading.sentences
+        asserting = {i for i, s in enumerate(sents) if s.asserts}
+        lead_ins = {i for i, s in enumerate(sents) if s.lead_in and i + 1 in asserting}
+        anchors = [a for a in reading.anchors if a.sentence in asserting or a.sentence in lead_ins]
         if not anchors:
             return None
         near = {a.sentence + d for a in anchors for d in (-1, 0, 1)} & asserting

@@ -103,3 +103,18 @@ def test_missing_field_and_duplicate_id_and_unknown_related(rules_copy: Path) ->
 def test_missing_rules_dir(tmp_path: Path) -> None:
     """A rules directory that does not exist is one clear problem."""
     assert _problems(tmp_path / "nowhere") == [f"{tmp_path / 'nowhere'}: (dir): rules directory not found"]
+
+
+def test_prefiltered_lexicon_pattern_must_spell_a_token(rules_copy: Path) -> None:
+    """A user-evidence pattern with no spelled-out token would make the exact pre-filter unsound: it is rejected."""
+    lexicon = rules_copy / "lexicon" / "user_evidence.yaml"
+    lexicon.write_text(lexicon.read_text() + "  - [{LIKE_NUM: true}, {IS_ALPHA: true}]\n")
+    problems = _problems(rules_copy)
+    assert any("user_evidence.yaml: patterns[" in p and "pre-filter" in p for p in problems), problems
+
+
+def test_yaml_booleans_in_patterns_are_caught(rules_copy: Path) -> None:
+    """YAML reads a bare `on` as true; inside a token pattern that is reported, not silently matched."""
+    card = rules_copy / "FM-16.yaml"
+    card.write_text(card.read_text().replace('{LOWER: {IN: [with, "on", score', "{LOWER: {IN: [with, on, score", 1))
+    assert any("detect.cues" in p and "valid string" in p for p in _problems(rules_copy))

@@ -148,3 +148,37 @@ def test_prefilter_never_hides_an_anchor(detector: Detector, catalog: Catalog, d
     found_anchor = any(s.label_ in {n.upper() for n in ANCHOR_LEXICONS} for s in doc.spans[SPANS_KEY])
     if found_anchor:
         assert detector.anchor_filter.may_match(text), text
+
+
+def test_evidence_that_is_not_back_yet_counts_as_missing(detector: Detector) -> None:
+    """'The CSAT survey isn't back yet' is missing evidence: beside a celebrated delta it is a claim, not a defence."""
+    detection = detector.detect("the CSAT survey isn't back yet but the judge scores are up across the board 🎉")
+    assert detection.fired and detection.card_id == "RF-39"
+    backed = detector.detect("the CSAT survey came back and the judge scores are up across the board 🎉")
+    assert not backed.fired and backed.cites_user_outcome
+
+
+def test_a_lead_in_question_lends_its_benchmark_to_the_next_sentence(detector: Detector) -> None:
+    """'Saw the AA index update? it's beating everything' is a claim; a real question about the index is not."""
+    assert detector.detect("saw the AA index update? it's beating everything we tested, switching tomorrow").fired
+    assert not detector.detect("which model leads the AA index? anyone know").fired
+
+
+def test_ranked_cue_needs_the_benchmark_right_after_it(detector: Detector) -> None:
+    """'best MMLU score' ranks on a benchmark; 'best practices for evals' does not."""
+    assert detector.detect("picking llama since it has the best MMLU score in its size class").fired
+    assert not detector.detect("best practices for running evals are in the wiki now").fired
+
+
+def test_systems_words_silence_only_the_generic_benchmark_word(detector: Detector) -> None:
+    """A database benchmark is not the mirage; an ML eval delta beside a latency note still is."""
+    assert not detector.detect("pgbench benchmark: new instance does 12k tps, huge win 🎉 switching").fired
+    assert detector.detect("mid-sprint: evals +4pts, latency same. great progress on the assistant 🎉").fired
+
+
+def test_bare_users_is_not_evidence_but_observed_users_are(detector: Detector) -> None:
+    """'users are going to love it' infers an outcome; 'users said they prefer it' reports one."""
+    inferred = detector.detect("+12 on RULER after the long-context fix, users are going to love it 🎉")
+    assert inferred.fired and not inferred.cites_user_outcome
+    observed = detector.detect("+12 on RULER after the long-context fix, and 30 users said they prefer it 🎉")
+    assert not observed.fired and observed.cites_user_outcome
