@@ -1,9 +1,261 @@
-"""`mirage bench events`: (being built)."""
+"""`mirage bench events`: the app in HTTP mode (waitress) against a Slack Web API double on loopback, fed signed
+events at a steady rate from a second process. Prints ack and event-to-reply latency, lost events, peak memory.
+
+Three processes: this one runs the app; one runs the Slack double (it timestamps each reply as it arrives); one
+sends the events. Times are CLOCK_MONOTONIC, which all processes on the machine share.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
+import json
+import multiprocessing as mp
+import resource
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
 import typer
+
+SECRET = "bench-signing-secret"
+CLAIM = "It scored highest on MMLU, so it should be the best choice for the assistant."
+CHATTER = ("lunch at noon?", "the deploy finished, thanks all", "can someone review my PR on the retriever?",
+           "MMLU is a benchmark of 57 subjects, paper linked in the doc")
+
+
+# ---- the Slack double (its own process) ---------------------------------------------------------------------------
+
+
+def _double_main(port_out: Any, stop: Any) -> None:
+    replies: dict[str, float] = {}
+    lock = threading.Lock()
+    counter = iter(range(1, 10**9))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _send(self, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            with lock:
+                self._send({"replies": dict(replies)})
+
+        def do_POST(self) -> None:
+            arrived = time.monotonic()
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            body: dict[str, Any]
+            if "json" in (self.headers.get("Content-Type") or ""):
+                body = json.loads(raw or "{}")
+            else:
+                body = {k: v[0] for k, v in parse_qs(raw).items()}
+            method = self.path.rsplit("/", 1)[-1]
+            if method == "auth.test":
+                self._send({"ok": True, "user_id": "UMIRAGE", "bot_id": "BMIRAGE", "team_id": "T0BENCH"})
+            elif method == "chat.postMessage":
+                with lock:
+                    replies[str(body.get("thread_ts"))] = arrived
+                    ts = f"1900000000.{next(counter):06d}"
+                self._send({"ok": True, "channel": body.get("channel"), "ts": ts})
+            elif method == "chat.getPermalink":
+                self._send({"ok": True, "permalink": "https://bench.slack.com/archives/x/p1"})
+            elif method == "conversations.replies":
+                self._send({"ok": True, "messages": []})
+            else:
+                self._send({"ok": True})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port_out.put(server.server_address[1])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stop.wait()
+    server.shutdown()
+
+
+# ---- the sender (its own process) ---------------------------------------------------------------------------------
+
+
+def _sign(body: str) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest}", "Content-Type": "application/json"}
+
+
+def _event(i: int, claim_every: int, base_ts: int) -> tuple[str, str, bool]:
+    is_claim = claim_every > 0 and i % claim_every == 0
+    ts = f"{base_ts + i // 1000}.{i % 1000:06d}"
+    # one channel and author per claim, so cooldowns and caps never hide a reply the benchmark waits for
+    event = {"type": "message", "channel": f"C{i:07d}" if is_claim else "C0CHATTER", "user": f"U{i:07d}",
+             "text": CLAIM if is_claim else CHATTER[i % len(CHATTER)], "ts": ts, "channel_type": "channel"}
+    body = json.dumps({"type": "event_callback", "team_id": "T0BENCH", "api_app_id": "A0BENCH",
+                       "event_id": f"EvBENCH{i:08d}", "event_time": int(time.time()), "event": event})
+    return body, ts, is_claim
+
+
+def _sender_main(port: int, rate: int, seconds: int, claim_every: int, results: Any) -> None:
+    local = threading.local()
+
+    def connection() -> http.client.HTTPConnection:
+        if getattr(local, "conn", None) is None:
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn: http.client.HTTPConnection = local.conn
+        return conn
+
+    def send(i: int, base_ts: int) -> tuple[str, bool, float, float, int]:
+        body, ts, is_claim = _event(i, claim_every, base_ts)
+        headers = _sign(body)
+        started = time.monotonic()
+        try:
+            conn = connection()
+            conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            local.conn = None
+            status = 0
+        return ts, is_claim, started, time.monotonic() - started, status
+
+    total = rate * seconds
+    base_ts = int(time.time())
+    futures = []
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        start = time.monotonic() + 0.2
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(send, i, base_ts))
+    results.put([f.result() for f in futures])
+
+
+# ---- the app (this process) ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    sent: int
+    claims: int
+    acked: int
+    replied: int
+    ack_ms: tuple[float, float, float]
+    reply_ms: tuple[float, float, float]
+    incidents: int
+    peak_rss_mb: float
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return (float("nan"),) * 3
+    ordered = sorted(values)
+
+    def at(p: float) -> float:
+        return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000
+
+    return at(0.5), at(0.99), ordered[-1] * 1000
+
+
+def _fetch_replies(port: int) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/__replies")
+    data: dict[str, dict[str, float]] = json.loads(conn.getresponse().read())
+    return data["replies"]
+
+
+def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | None, drain_seconds: float) -> Report:
+    from sqlmodel import func, select
+    from waitress.server import create_server
+
+    from bot.catalog import load_catalog
+    from bot.detection import Detector
+    from bot.service.deps import Deps
+    from bot.settings import Settings
+    from bot.slack.app import build_app
+    from bot.slack.http import wsgi_app
+    from bot.store.engine import make_engine, session_scope, upgrade_database
+    from bot.store.models import Incident
+
+    ctx = mp.get_context("spawn")
+    port_q, stop = ctx.Queue(), ctx.Event()
+    double = ctx.Process(target=_double_main, args=(port_q, stop), daemon=True)
+    double.start()
+    double_port = int(port_q.get(timeout=30))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        settings = Settings(_env_file=None, slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
+                            slack_api_url=f"http://127.0.0.1:{double_port}/api/", database_url=url)
+        engine = make_engine(url)
+        upgrade_database(engine)
+        catalog = load_catalog(settings.rules_dir)
+        deps = Deps(engine=engine, detector=Detector.from_catalog(catalog), catalog=catalog, settings=settings)
+        app = build_app(settings, deps, workers=8)
+        server = create_server(wsgi_app(app, engine), host="127.0.0.1", port=0, threads=16)
+        app_port = int(server.effective_port)  # type: ignore[union-attr]
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
+
+        results_q = ctx.Queue()
+        sender = ctx.Process(target=_sender_main, args=(app_port, rate, seconds, claim_every, results_q))
+        sender.start()
+        sent: list[tuple[str, bool, float, float, int]] = results_q.get(timeout=seconds + 120)
+        sender.join(timeout=30)
+
+        claims = {ts: started for ts, is_claim, started, _, status in sent if is_claim}
+        deadline = time.monotonic() + drain_seconds
+        replies = _fetch_replies(double_port)
+        while len(set(replies) & set(claims)) < len(claims) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            replies = _fetch_replies(double_port)
+        with session_scope(engine) as s:
+            incidents = int(s.exec(select(func.count()).select_from(Incident)).one())
+        server.close()
+        stop.set()
+        double.join(timeout=10)
+        engine.dispose()
+    reply_latency = [replies[ts] - started for ts, started in claims.items() if ts in replies]
+    return Report(
+        sent=len(sent), claims=len(claims), acked=sum(1 for *_, status in sent if status == 200),
+        replied=len(reply_latency), ack_ms=_percentiles([lat for _, _, _, lat, _ in sent]),
+        reply_ms=_percentiles(reply_latency), incidents=incidents,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )
+
+
+def events(
+    rate: Annotated[int, typer.Option("--rate", min=1, help="Events per second.")] = 200,
+    seconds: Annotated[int, typer.Option("--seconds", min=1, help="How long to send.")] = 30,
+    claim_every: Annotated[int, typer.Option("--claim-every", min=0, help="Every Nth event is a claim (0: none).")] = 4,
+    database_url: Annotated[str | None, typer.Option("--database-url", help="Default: a temp SQLite file.")] = None,
+    drain: Annotated[float, typer.Option("--drain", help="Seconds to wait for the last replies.")] = 15.0,
+) -> None:
+    """Signed events at a steady rate into the app in HTTP mode; ack and reply latency, lost events, peak memory."""
+    r = run_bench(rate, seconds, claim_every, database_url, drain)
+    lost = (r.sent - r.acked) + (r.claims - r.replied)
+    typer.echo(f"events sent {r.sent} ({rate}/s for {seconds} s), claims {r.claims}, acked 200: {r.acked}, "
+               f"replies {r.replied}, incidents stored {r.incidents}")
+    for label, (p50, p99, top), target in (("ack latency", r.ack_ms, 50), ("event-to-reply", r.reply_ms, 250)):
+        typer.echo(f"{label:16}  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {top:7.1f} ms"
+                   f"   (target p99 < {target} ms)")
+    typer.echo(f"lost events {lost} (unacked {r.sent - r.acked}, claims without reply {r.claims - r.replied})")
+    typer.echo(f"peak memory (app process RSS) {r.peak_rss_mb:.0f} MB")
 
 
 def register(bench_app: typer.Typer) -> None:
     """Wire this benchmark into `mirage bench`."""
+    bench_app.command("events")(events)

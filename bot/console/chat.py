@@ -1,0 +1,127 @@
+"""A terminal chat with Mirage (as Hubot's shell adapter or Errbot's text backend): type messages as if in a channel,
+see Mirage's replies as text, use `/mirage ...`. Same services and store as in Slack."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.policy import MessageFacts
+from bot.reply import reply_text
+from bot.service.commands import CommandCall, run_command
+from bot.service.deps import Deps
+from bot.service.feedback import give_feedback
+from bot.service.messages import IncomingMessage, handle_message
+from bot.service.model import VERDICTS, Outcome, Verdict
+
+WORKSPACE = "console"
+CHANNEL = "console"
+BANNER = """Mirage console: type messages as if in a Slack channel; Mirage answers here.
+  > text              reply in the thread of your last message
+  /mirage help        Mirage's commands (list, check, search, stats, mode, mute, ...)
+  /feedback helpful|not_relevant|has_evidence   answer Mirage's last reply
+  /user NAME          speak as someone else      /quit  leave (or Ctrl-D)"""
+
+
+def unescape(text: str) -> str:
+    """Slack's three escapes turned back into characters, for a terminal."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@dataclass
+class Console:
+    deps: Deps
+    out: TextIO
+    user: str = "you"
+    threads: dict[str, list[str]] = field(default_factory=dict)  # thread ts -> texts, oldest first
+    last_top: str | None = None
+    last_incident: int | None = None
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _ts(self) -> str:
+        return f"{int(time.time())}.{next(self._seq):06d}"
+
+    def run(self, lines: Iterable[str], banner: bool = True) -> None:
+        if banner:
+            self.say(BANNER)
+        for raw in lines:
+            if not self.line(raw.rstrip("\r\n")):
+                break
+
+    def line(self, text: str) -> bool:
+        """Handle one typed line; False when the user asked to leave."""
+        stripped = text.strip()
+        if not stripped:
+            return True
+        if stripped in ("/quit", "/exit"):
+            return False
+        if stripped.startswith("/mirage"):
+            answer = run_command(self.deps, CommandCall(WORKSPACE, CHANNEL, self.user, stripped[len("/mirage"):]))
+            self.say(f"mirage{'' if answer.public else ' (only you can see this)'}:\n{unescape(answer.text)}")
+        elif stripped.startswith("/feedback"):
+            self._feedback(stripped[len("/feedback"):].strip())
+        elif stripped.startswith("/user"):
+            self.user = stripped[len("/user"):].strip() or "you"
+            self.say(f"(you are now {self.user})")
+        elif stripped.startswith("/help"):
+            self.say(BANNER)
+        elif stripped.startswith(">"):
+            self._message(stripped[1:].strip(), in_thread=True)
+        else:
+            self._message(stripped, in_thread=False)
+        return True
+
+    def _message(self, text: str, in_thread: bool) -> None:
+        ts = self._ts()
+        thread_ts = self.last_top if in_thread else None
+        if in_thread and thread_ts is None:
+            self.say("(no message to reply to yet: this goes to the channel)")
+        if thread_ts is None:
+            self.last_top = ts
+        thread = self.threads.setdefault(thread_ts or ts, [])
+        earlier = list(thread)
+        message = IncomingMessage(WORKSPACE, CHANNEL, f"console-{uuid.uuid4()}", text,
+                                  MessageFacts(ts=ts, user=self.user, thread_ts=thread_ts))
+        outcome = handle_message(self.deps, message, fetch_thread=lambda: earlier, source="console")
+        thread.append(text)
+        self._show(outcome)
+
+    def _show(self, outcome: Outcome) -> None:
+        action = outcome.decision.action
+        if outcome.incident_id is not None:
+            self.last_incident = outcome.incident_id
+        if action == "none":
+            return
+        if action == "log":
+            self.say(f"(mirage noticed a claim but stays quiet: {outcome.decision.reason})")
+            return
+        if action == "reaction":
+            self.say("(mirage reacted :mag: to your message)")
+            return
+        if outcome.reply is None:
+            return
+        where = "in the thread" if action == "reply" else "only you can see this"
+        self.say(f"mirage ({where}):\n{unescape(reply_text(outcome.reply))}")
+        self.say("  [Helpful] [Not relevant] [We have user evidence] [Show the card]  (/feedback ...)")
+
+    def _feedback(self, word: str) -> None:
+        verdict = word.lower().replace(" ", "_")
+        if verdict not in VERDICTS:
+            self.say(f"(say /feedback {' | '.join(VERDICTS)})")
+            return
+        if self.last_incident is None:
+            self.say("(no Mirage reply to answer yet)")
+            return
+        chosen: Verdict = verdict
+        result = give_feedback(self.deps, str(self.last_incident), self.user, chosen)
+        shown = result.collapse or result.note
+        if shown is not None:
+            self.say(f"mirage: {unescape(shown.text)}")

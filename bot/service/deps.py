@@ -1,0 +1,93 @@
+"""What every service needs, passed in explicitly: the store engine, the detector, the catalog and the settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.catalog import Catalog
+from bot.detection import Detector
+from bot.policy import Caps, ChannelFacts
+from bot.settings import Settings
+from bot.store import queries as q
+from bot.store.engine import session_scope
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SeenEvents:
+    """The last few thousand event ids this process handled: a Slack retry of one of them is dropped at once.
+
+    The store's UNIQUE event_id is what guarantees no second incident or reply across processes; this only saves
+    the work (and keeps non-claims from being counted twice in the channel balance).
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, event_id: str) -> bool:
+        """True the first time `event_id` is seen (and remembers it), False for a repeat."""
+        with self._lock:
+            if event_id in self._ids:
+                return False
+            self._ids[event_id] = None
+            if len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+            return True
+
+
+@dataclass
+class Deps:
+    engine: Engine
+    detector: Detector
+    catalog: Catalog
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    seen: SeenEvents = field(default_factory=SeenEvents)
+    settings_ttl: float = 5.0  # seconds a channel's mode is cached; `/mirage mode` here refreshes it at once
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _channels: dict[tuple[str, str], tuple[float, ChannelFacts]] = field(default_factory=dict)
+
+    def channel_facts(self, workspace_id: str, channel_id: str) -> ChannelFacts:
+        """The channel's mode and cooldown, read at most every `settings_ttl` seconds per channel."""
+        key = (workspace_id, channel_id)
+        cached = self._channels.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.settings_ttl:
+            return cached[1]
+        with session_scope(self.engine) as s:
+            setting = q.channel_setting(s, workspace_id, channel_id)
+            facts = ChannelFacts(mode=setting.mode, cooldown_minutes=setting.cooldown_minutes)  # type: ignore[arg-type]
+        self._channels[key] = (time.monotonic(), facts)
+        return facts
+
+    def forget_channel(self, workspace_id: str, channel_id: str) -> None:
+        self._channels.pop((workspace_id, channel_id), None)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session for a transaction that writes. On SQLite, one writer at a time in this process: a deferred
+        transaction that reads then writes cannot wait for another writer (SQLITE_BUSY at once, whatever the busy
+        timeout), so the bot's own threads queue here instead. PostgreSQL needs no such lock."""
+        if self.engine.dialect.name != "sqlite":
+            with session_scope(self.engine) as s:
+                yield s
+            return
+        with self._write_lock, session_scope(self.engine) as s:
+            yield s
+
+
+    @property
+    def caps(self) -> Caps:
+        return Caps(cooldown_minutes=self.settings.cooldown_minutes, user_daily_cap=self.settings.user_daily_cap)

@@ -1,0 +1,1 @@
+"""Mirage in Slack: the Bolt app, its listeners, and Block Kit rendering."""

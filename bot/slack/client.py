@@ -1,0 +1,25 @@
+"""The Slack Web API client: pointed at SLACK_API_URL, retrying on 429 (honouring Retry-After) and connection errors."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.settings import Settings
+
+RATE_LIMIT_RETRIES = 3
+CONNECTION_RETRIES = 2
+TIMEOUT_SECONDS = 10
+
+
+def build_client(settings: Settings) -> WebClient:
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        timeout=TIMEOUT_SECONDS,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        ],
+    )

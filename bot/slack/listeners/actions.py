@@ -1,0 +1,46 @@
+"""The buttons under a reply: feedback is stored; 'Not relevant' and 'We have user evidence' collapse the reply to a
+one-line thank-you (chat.update); 'Show the card' answers with the whole card, ephemeral."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.service.deps import Deps
+from bot.service.feedback import give_feedback
+from bot.slack.blocks import ACTION_SHOW_CARD, FEEDBACK_ACTIONS, card_blocks, card_text
+
+FEEDBACK = re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(FEEDBACK)
+    def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                    respond: Respond) -> None:
+        ack()
+        verdict = FEEDBACK_ACTIONS[str(action.get("action_id"))]
+        user = str((body.get("user") or {}).get("id") or "")
+        result = give_feedback(deps, action.get("value"), user, verdict)
+        container = body.get("container") or {}
+        if result.collapse is not None:
+            if container.get("is_ephemeral"):
+                respond(text=result.collapse.text, blocks=result.collapse.blocks, replace_original=True)
+            else:
+                client.chat_update(channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id")),
+                                   ts=str(container.get("message_ts")), text=result.collapse.text,
+                                   blocks=result.collapse.blocks)
+        if result.note is not None:
+            respond(text=result.note.text, response_type="ephemeral", replace_original=False)
+
+    @app.action(ACTION_SHOW_CARD)
+    def on_show_card(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        card = deps.catalog.card(str(action.get("value") or ""))
+        if card is None:
+            respond(text="That card is no longer in the catalog. Try `/mirage list`.", response_type="ephemeral",
+                    replace_original=False)
+            return
+        respond(text=card_text(card), blocks=card_blocks(card), response_type="ephemeral", replace_original=False)
