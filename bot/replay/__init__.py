@@ -1,0 +1,1 @@
+"""Replay a Slack workspace export through the detector: the report, and optionally a backfilled store."""
