@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 LITERAL_ATTRS = ("ORTH", "TEXT", "LOWER")
 OPTIONAL_OPS = frozenset({"?", "*", "!"})
+WORD = re.compile(r"\w")
 
 
 def _required(token: Mapping[str, Any]) -> bool:
@@ -18,12 +20,16 @@ def _required(token: Mapping[str, Any]) -> bool:
 
 
 def _spellings(token: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The token's literal spellings, when every one of them has a word character the pre-filter can key on."""
     for attr in LITERAL_ATTRS:
         value = token.get(attr)
+        options: tuple[str, ...] | None = None
         if isinstance(value, str):
-            return (value,)
-        if isinstance(value, Mapping) and isinstance(value.get("IN"), list):
-            return tuple(str(v) for v in value["IN"])
+            options = (value,)
+        elif isinstance(value, Mapping) and isinstance(value.get("IN"), list):
+            options = tuple(str(v) for v in value["IN"])
+        if options is not None:
+            return options if all(WORD.search(option) for option in options) else None
     return None
 
 

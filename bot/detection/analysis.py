@@ -17,6 +17,8 @@ SOFT_FOLLOWERS = frozenset({"because", "cause", "bc", "if", "though", "suppose",
 STATEMENT_OPENERS = frozenset(
     {("which", "means"), ("what", "a"), ("which", "is"), ("any", "way"), ("who", "needs"), ("who", "cares")}
 )
+FILLERS = frozenset({"like", "so", "ok", "okay", "and", "but", "hmm", "also", "honestly", "btw", "fwiw", "ngl", "well",
+                     "anyway", "anyways", "um", "uh", "actually", "srsly", "tbh", "imo", "q", "quick"})
 # an auxiliary opens a question only when its subject follows ("should we ..."), not "haven't shown", "should be"
 AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "should", "could", "would", "can", "will",
                          "does", "do", "did", "shall"})
@@ -62,6 +64,8 @@ def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
     last = ""
 
     def close(end: int) -> None:
+        nonlocal words
+        words = _without_fillers(words)
         if words:
             first = words[0]
             opens_question = first in question_words and last not in {".", "!"} and not _continuation(words)
@@ -84,6 +88,14 @@ def sentences(doc: Doc, question_words: frozenset[str]) -> list[Sentence]:
             begin, words, last = token.i + 1, [], ""
     close(len(doc))
     return result
+
+
+def _without_fillers(words: list[str]) -> list[str]:
+    """'like is +2pp enough', 'ok so which one': the opener that matters comes after the fillers."""
+    start = 0
+    while start < len(words) - 1 and words[start] in FILLERS:
+        start += 1
+    return words[start:]
 
 
 def _conditional(words: Sequence[str]) -> bool:

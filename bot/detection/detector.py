@@ -18,13 +18,18 @@ from bot.detection.model import QUIET, Detection
 from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
 from bot.detection.prefilter import Prefilter, words_of
 
-ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.1, "SCORE_TERMS": 0.1}
+ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.05, "SCORE_TERMS": 0.05}
 CONNECTIVE_BONUS = 0.1
 STRONG_CUE = 0.2  # the connective bonus needs at least this much cue weight
 MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
+SILENCERS = (
+    ("SKEPTIC", "skeptical of the benchmark"),
+    ("CAUTION", "wants to wait for more evidence"),
+    ("REPORTED", "reports or jokes about a claim"),
+)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
 GENERIC_BENCH = ("bench",)  # systems talk silences only the generic word ("benchmark"), not ML eval words
 
@@ -157,15 +162,13 @@ class Detector:
             return quiet("no benchmark or eval reference")
         if cites:
             return quiet(f"cites user evidence ({reading.evidence[0].text})")
-        for label, why in (("SKEPTIC", "skeptical of the benchmark"), ("REPORTED", "reports or jokes about a claim")):
-            hit = reading.first(label, negated=False)
+        for label, why in SILENCERS:
+            # "don't need to wait for the user study" is not caution; "doesn't tell you much" is still doubt
+            hit = reading.first(label, negated=False if label == "CAUTION" else None)
             if hit is not None:
                 return quiet(f"{why} ({hit.text})")
         systems = reading.first("SYSTEMS")
-        if systems is not None and all(
-            a.label == "SCORE_TERMS" or (a.label == "EVAL_TERMS" and any(g in a.text.lower() for g in GENERIC_BENCH))
-            for a in reading.anchors
-        ):
+        if systems is not None and self._about_systems(reading):
             return quiet(f"a systems or performance benchmark ({systems.text})")
 
         best = self._best_card(doc, reading)
@@ -217,6 +220,20 @@ class Detector:
             if best is None or score > best[1]:
                 best = (card, round(score, 3), triggers[:6], labels)
         return best
+
+    @staticmethod
+    def _about_systems(reading: _Reading) -> bool:
+        """Systems talk wins over generic eval words: always for "benchmark", for "eval" with two systems terms.
+
+        A named model benchmark (MMLU) keeps the message about models; "evals +4, latency same" stays an ML claim.
+        """
+        if any(a.label == "BENCHMARKS" for a in reading.anchors):
+            return False
+        generic = all(
+            a.label == "SCORE_TERMS" or any(g in a.text.lower() for g in GENERIC_BENCH) for a in reading.anchors
+        )
+        systems_terms = {h.text.lower() for h in reading.hits if h.label == "SYSTEMS"}
+        return generic or len(systems_terms) >= 2
 
     @staticmethod
     def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue], anchors: Sequence[Hit]) -> bool:
