@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.digest.build import build_digest
+from bot.digest.render import to_blocks, to_text
 from bot.digest.week import IsoWeek
 from bot.policy import CHANNEL_MODES
 from bot.reply import compose_reply, escape, reply_text
@@ -16,6 +17,7 @@ from bot.service.model import Answer, Glance
 from bot.service.search import search
 from bot.slack.blocks import HELP_TEXT, card_blocks, card_list_text, card_text, glance_text, text_blocks
 from bot.store import queries as q
+from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
 
 STATS_WEEKS = 4
@@ -124,20 +126,24 @@ def _stats(deps: Deps, call: CommandCall, rest: str) -> Answer:
 
 
 def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
-    """This week's digest so far, built exactly as the Monday post will be (needs the digest modules)."""
-    try:
-        queries = importlib.import_module("bot.store.digest_queries")
-        build = importlib.import_module("bot.digest.build")
-        render = importlib.import_module("bot.digest.render")
-    except ImportError:
-        return _answer("The digest preview is not available in this build.")
+    """`digest on|off` opts this channel in or out of the weekly post; plain `digest` previews this week's."""
+    choice = rest.strip().lower()
+    if choice in ("on", "off"):
+        with deps.writing() as s:
+            q.set_digest(s, call.workspace_id, call.channel_id, choice == "on")
+        deps.forget_channel(call.workspace_id, call.channel_id)
+        said = (
+            "will get Mirage's weekly digest (Mondays)" if choice == "on" else "will no longer get the weekly digest"
+        )
+        return Answer(text=f"<@{escape(call.user_id)}>: this channel {said}.",
+                      blocks=text_blocks(f"<@{escape(call.user_id)}>: this channel {said}."), public=True)
+    if choice:
+        return _answer("Try `/mirage digest` (preview), `/mirage digest on` or `/mirage digest off`.")
     week = IsoWeek.of(deps.clock())
     with session_scope(deps.engine) as s:
-        data = queries.load_digest_input(s, call.workspace_id, week)
-    digest = build.build_digest(data, deps.catalog)
-    text = str(render.to_text(digest))
-    blocks = render.to_blocks(digest)
-    return Answer(text=f"Preview of this week's digest ({week}):\n{text}", blocks=list(blocks))
+        data = load_digest_input(s, call.workspace_id, week)
+    digest = build_digest(data, deps.catalog)
+    return Answer(text=f"Preview of this week's digest ({week}):\n{to_text(digest)}", blocks=list(to_blocks(digest)))
 
 
 def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:

@@ -98,10 +98,26 @@ def test_stats_count_claims_and_messages(service: Deps) -> None:
 
 
 def test_digest_preview_answers(service: Deps) -> None:
-    """/mirage digest previews this week's digest (or says plainly it is unavailable); it never raises."""
+    """/mirage digest previews this week's digest with the claim it saw."""
     handle_message(service, message())
     answer = run_command(service, CommandCall("T1", "C1", "U1", "digest"))
-    assert answer.text.startswith("Preview of this week's digest (2026-W47)") or "not available" in answer.text
+    assert answer.text.startswith("Preview of this week's digest (2026-W47)")
+    assert "FM-16" in answer.text
+
+
+def test_digest_on_and_off_opt_the_channel_in_and_out(service: Deps) -> None:
+    """/mirage digest on makes the channel a digest target; off removes it; anything else explains the choices."""
+    from bot.store import queries as q
+    from bot.store.engine import session_scope
+
+    on = run_command(service, CommandCall("T1", "C7", "U1", "digest on"))
+    assert on.public and "will get Mirage's weekly digest" in on.text
+    with session_scope(service.engine) as s:
+        assert ("T1", "C7") in q.digest_targets(s, [])
+    run_command(service, CommandCall("T1", "C7", "U1", "digest off"))
+    with session_scope(service.engine) as s:
+        assert ("T1", "C7") not in q.digest_targets(s, [])
+    assert "digest on" in run_command(service, CommandCall("T1", "C7", "U1", "digest maybe")).text
 
 
 @pytest.mark.parametrize(("text", "minutes"), [("30m", 30), ("2h", 120), ("1 day", 1440), ("1w", 10080),
