@@ -33,6 +33,25 @@ def _spellings(token: Mapping[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
+MAX_KEY_COMBINATIONS = 64
+
+
+def key_phrases(pattern: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]] | None:
+    """Word combinations that any text matched by the pattern must hold: one from each of its (up to) two most
+    selective required tokens, e.g. ("support", "tickets"), so the pre-filter keeps the pattern's conjunction.
+
+    None when no required token is spelled out.
+    """
+    options = sorted(
+        (s for token in pattern if _required(token) and (s := _spellings(token)) is not None), key=len
+    )
+    if not options:
+        return None
+    if len(options) >= 2 and len(options[0]) * len(options[1]) <= MAX_KEY_COMBINATIONS:
+        return [(a, b) for a in options[0] for b in options[1]]
+    return [(a,) for a in options[0]]
+
+
 def key_spellings(pattern: Sequence[Mapping[str, Any]]) -> tuple[str, ...] | None:
     """The spellings of the pattern's most selective required token: any text the pattern matches holds one of them.
 

@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.pipeline import SpanRuler
 
 from bot.catalog import Catalog
-from bot.catalog.patterns import key_spellings
+from bot.catalog.patterns import key_phrases
 
 SPANS_KEY = "mirage"
 ANCHOR_LEXICONS = ("benchmarks", "eval_terms", "score_terms")
@@ -54,8 +54,8 @@ def phrase_tokens(nlp: Language, catalog: Catalog, lexicon_names: tuple[str, ...
         lexicon = catalog.lexicon(name)
         phrases += [[t.text for t in nlp.make_doc(term)] for term in lexicon.terms]
         for pattern in lexicon.patterns:
-            spellings = key_spellings(pattern)
-            if spellings is None:
+            keys = key_phrases(pattern)
+            if keys is None:
                 raise ValueError(f"lexicon {name}: every pattern needs one required token spelled out")
-            phrases += [[t.text for t in nlp.make_doc(spelling)] for spelling in spellings]
+            phrases += [[t.text for spelling in key for t in nlp.make_doc(spelling)] for key in keys]
     return phrases
