@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-PURE = ["detection", "reply", "policy", "digest/model.py", "digest/build.py", "digest/week.py"]
+PURE = [
+    "detection",
+    "reply",
+    "policy",
+    "catalog",
+    "digest/model.py",
+    "digest/build.py",
+    "digest/week.py",
+    "replay/export.py",
+    "replay/report.py",
+]
 FORBIDDEN = ("slack_sdk", "slack_bolt", "sqlmodel", "sqlalchemy", "bot.store", "bot.slack")
 
 
@@ -41,3 +51,24 @@ def test_pure_module_imports_no_slack_or_database(path: Path) -> None:
     """A pure module never imports slack_sdk, slack_bolt, sqlmodel, sqlalchemy or Mirage's store/slack code."""
     bad = {name for name in _imports(path) if name.split(".")[0] in FORBIDDEN or name.startswith(FORBIDDEN)}
     assert not bad, f"{path} imports {sorted(bad)}"
+
+
+LISTENERS = sorted((BOT / "slack" / "listeners").glob("*.py"))
+LISTENER_FORBIDDEN = ("sqlmodel", "sqlalchemy", "bot.store", "bot.detection", "bot.policy")
+
+
+@pytest.mark.parametrize("path", LISTENERS, ids=lambda p: p.name)
+def test_listeners_are_thin(path: Path) -> None:
+    """A Slack listener parses, calls a service and sends: it never reaches the store, detector or policy itself."""
+    bad = {name for name in _imports(path) if name.startswith(LISTENER_FORBIDDEN)}
+    assert not bad, f"{path.name} imports {sorted(bad)}"
+
+
+def test_listeners_have_no_catch_all_excepts() -> None:
+    """Errors go to the app's one error handler: no listener swallows `Exception`."""
+    assert len(LISTENERS) >= 5
+    for path in LISTENERS:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler):
+                caught = ast.unparse(node.type) if node.type else "everything"
+                assert caught not in ("Exception", "BaseException", "everything"), f"{path.name} catches {caught}"
