@@ -23,7 +23,8 @@ FILLERS = frozenset({"like", "so", "ok", "okay", "and", "but", "hmm", "also", "h
 AUXILIARIES = frozenset({"is", "are", "was", "were", "has", "have", "had", "should", "could", "would", "can", "will",
                          "does", "do", "did", "shall"})
 NOT_A_SUBJECT = frozenset({"n't", "not", "be", "been", "definitely", "probably", "just", "also", "really", "totally",
-                           "go", "use", "ship", "switch", "pick", "clearly", "already", "now"})
+                           "go", "use", "ship", "switch", "pick", "clearly", "already", "now", "confirm", "report",
+                           "say", "do", "work"})
 NEGATION_WINDOW = 3
 EVIDENCE_NEGATION_WINDOW = 4
 

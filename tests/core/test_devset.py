@@ -101,12 +101,13 @@ REGRESSION_SETS = {
     "holdout.jsonl": (0.95, 0.85),
     "blind_b.jsonl": (0.95, 0.85),
     "blind_c.jsonl": (0.95, 0.80),
+    "blind_d.jsonl": (0.95, 0.75),
 }
 
 
 @pytest.mark.parametrize("name", sorted(REGRESSION_SETS))
 def test_detector_holds_up_on_the_regression_sets(name: str) -> None:
-    """On the other labelled sets the detector keeps precision >= 0.95 and recall >= 0.80-0.85."""
+    """On the other labelled sets the detector keeps precision >= 0.95 and recall >= 0.75-0.85 (each set's bar sits just under what it measured)."""
     min_precision, min_recall = REGRESSION_SETS[name]
     path = DEV_SET.parent / name
     items = []
