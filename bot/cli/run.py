@@ -37,11 +37,11 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
 
     from bot.digest.schedule import build_scheduler, post_due_digests, purge_expired
     from bot.slack.client import build_client
+    from bot.slack.posting import digest_poster
 
     client = build_client(settings)
 
-    def poster(workspace_id: str, channel_id: str, blocks: list[dict[str, object]], text: str) -> None:
-        client.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
+    poster = digest_poster(client, deps)
 
     def digest_job() -> object:
         return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))

@@ -118,3 +118,30 @@ def delete_replies(client: WebClient, replies: Sequence[tuple[str, str]]) -> int
         except API_ERRORS as exc:
             log.warning("could not delete reply %s in %s: %s", ts, channel, exc)
     return deleted
+
+
+GONE_CHANNEL_ERRORS = frozenset({"is_archived", "channel_not_found"})
+
+
+def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dict[str, Any]], str], None]:
+    """Post a weekly digest; a channel Slack says is archived or gone is marked archived, so it is not tried again.
+
+    The error still propagates, so the digest run is recorded as failed with Slack's reason.
+    """
+    from slack_sdk.errors import SlackApiError
+
+    from bot.store import queries
+    from bot.store.engine import session_scope
+
+    def post(workspace_id: str, channel_id: str, blocks: list[dict[str, Any]], text: str) -> None:
+        try:
+            client.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
+        except SlackApiError as exc:
+            if exc.response.get("error") in GONE_CHANNEL_ERRORS:
+                log.warning("digest: %s/%s is %s; no more digests there", workspace_id, channel_id,
+                            exc.response.get("error"))
+                with session_scope(deps.engine) as s:
+                    queries.set_archived(s, workspace_id, channel_id, archived=True)
+            raise
+
+    return post
