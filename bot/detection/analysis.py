@@ -27,6 +27,8 @@ NOT_A_SUBJECT = frozenset({"n't", "not", "be", "been", "definitely", "probably",
                            "say", "do", "work"})
 NEGATION_WINDOW = 3
 EVIDENCE_NEGATION_WINDOW = 4
+# evidence and caution reach further back: "I don't think we need to wait for the pilot"
+WIDE_NEGATION_WINDOW = {"USER_EVIDENCE": EVIDENCE_NEGATION_WINDOW, "CAUTION": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ def hits(doc: Doc, sents: list[Sentence]) -> list[Hit]:
         sent = sentence_of(span.start, sents)
         if sent < 0:
             continue
-        window = EVIDENCE_NEGATION_WINDOW if span.label_ == "USER_EVIDENCE" else NEGATION_WINDOW
+        window = WIDE_NEGATION_WINDOW.get(span.label_, NEGATION_WINDOW)
         lower = max(sents[sent].start, span.start - window)
         negators = [i for i in range(lower, span.start) if i in negator_starts]
         first = negators[0] if negators else -1
