@@ -1,5 +1,6 @@
-"""Database fixtures: `sqlite_engine` (a migrated file in tmp_path), `pg_engine` (a fresh migrated database on a
-throwaway PostgreSQL server, or MIRAGE_TEST_PG_URL) and `engine`, parametrized over both."""
+"""Shared fixtures: the shipped `catalog` and its `detector` (built once per session); database fixtures
+`sqlite_engine` (a migrated file in tmp_path), `pg_engine` (a fresh migrated database on a throwaway PostgreSQL
+server, or MIRAGE_TEST_PG_URL) and `engine`, parametrized over both."""
 
 from __future__ import annotations
 
@@ -9,9 +10,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from bot.catalog import Catalog, load_catalog
+from bot.detection import Detector
+from bot.settings import default_rules_dir
 from bot.store.engine import make_engine, upgrade_database
 
 from .pg import ENV_URL, PgServer, PostgresUnavailable, pg_server
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(default_rules_dir())
+
+
+@pytest.fixture(scope="session")
+def detector(catalog: Catalog) -> Detector:
+    return Detector.from_catalog(catalog)
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,7 @@
+"""Paths the core tests share."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from bot.catalog import Catalog, load_catalog
-from bot.detection import Detector
-
-ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "rules"
-DEV_SET = ROOT / "tests" / "data" / "dev.jsonl"
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog(RULES)
-
-
-@pytest.fixture(scope="session")
-def detector(catalog: Catalog) -> Detector:
-    return Detector.from_catalog(catalog)
+RULES = Path(__file__).resolve().parents[2] / "rules"

@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.service.deps import Deps
 from bot.settings import Settings
@@ -24,16 +24,6 @@ from .double import SlackDouble
 from .signing import SECRET, actions_body, command_body, event_body, sign
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog(RULES)
-
-
-@pytest.fixture(scope="session")
-def detector(catalog: Catalog) -> Detector:
-    return Detector.from_catalog(catalog)
 
 
 @pytest.fixture
