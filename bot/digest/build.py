@@ -104,18 +104,8 @@ class CardFeedback:
         return self.helpful / self.total if self.total else None
 
 
-@dataclass(frozen=True, slots=True)
-class ShadowTotal:
-    """A shadow card's matches: how often Mirage would have replied, had the card been live."""
-
-    card_id: str
-    name: str
-    this_week: int
-    previous_week: int
-
-    @property
-    def change(self) -> int:
-        return self.this_week - self.previous_week
+# A shadow card's matches (how often Mirage would have replied, had the card been live) are counted the same way.
+ShadowTotal = CardTotal
 
 
 @dataclass(frozen=True, slots=True)

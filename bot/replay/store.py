@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.engine import session_scope
 from bot.store.models import DailyBalance, Incident
-from bot.store.queries import NewIncident
+from bot.store.queries import NewIncident, add_daily_balances
 
 LOOKUP_CHUNK = 500
 INCIDENT_COLUMNS = tuple(c for c in Incident.model_fields if c != "id")
@@ -111,22 +111,6 @@ def write_balance(s: Session, workspace_id: str, channel_id: str, days: dict[dat
     if short_rows:
         add_daily_balances(s, short_rows)
     return len(short_rows)
-
-
-def add_daily_balances(s: Session, rows: list[dict[str, Any]]) -> None:
-    """`add_daily_balance` for many rows at once: the same atomic increment-or-insert upsert, executed as a batch."""
-    table = DailyBalance.__table__  # type: ignore[attr-defined]
-    insert = _insert(s, table)
-    statement = insert.on_conflict_do_update(
-        index_elements=["workspace_id", "channel_id", "day"],
-        set_={
-            "messages": table.c.messages + insert.excluded.messages,
-            "benchmark_messages": table.c.benchmark_messages + insert.excluded.benchmark_messages,
-            "user_outcome_messages": table.c.user_outcome_messages + insert.excluded.user_outcome_messages,
-        },
-    )
-    for chunk in _chunks(rows):
-        s.execute(statement, chunk)
 
 
 class ReplayWriter:

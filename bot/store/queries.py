@@ -316,27 +316,35 @@ def add_daily_balance(
     user_outcome: int = 0,
 ) -> None:
     """Add to one channel's counters for one day, creating the row if needed (one atomic upsert)."""
+    add_daily_balances(
+        s,
+        [
+            {
+                "workspace_id": workspace_id,
+                "channel_id": channel_id,
+                "day": day,
+                "messages": messages,
+                "benchmark_messages": benchmark,
+                "user_outcome_messages": user_outcome,
+            }
+        ],
+    )
+
+
+def add_daily_balances(s: Session, rows: Sequence[dict[str, object]], batch: int = 500) -> None:
+    """`add_daily_balance` for many rows (keys as the table's columns): the same increment-or-insert upsert, batched."""
     table = DailyBalance.__table__  # type: ignore[attr-defined]
-    values = {
-        "workspace_id": workspace_id,
-        "channel_id": channel_id,
-        "day": day,
-        "messages": messages,
-        "benchmark_messages": benchmark,
-        "user_outcome_messages": user_outcome,
-    }
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.values(**values)
-    statement = statement.on_conflict_do_update(
+    insert = postgresql.insert(table) if s.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+    statement = insert.on_conflict_do_update(
         index_elements=["workspace_id", "channel_id", "day"],
         set_={
-            "messages": table.c.messages + statement.excluded.messages,
-            "benchmark_messages": table.c.benchmark_messages + statement.excluded.benchmark_messages,
-            "user_outcome_messages": table.c.user_outcome_messages + statement.excluded.user_outcome_messages,
+            "messages": table.c.messages + insert.excluded.messages,
+            "benchmark_messages": table.c.benchmark_messages + insert.excluded.benchmark_messages,
+            "user_outcome_messages": table.c.user_outcome_messages + insert.excluded.user_outcome_messages,
         },
     )
-    s.execute(statement)
+    for start in range(0, len(rows), batch):
+        s.execute(statement, list(rows[start : start + batch]))
 
 
 @dataclass(frozen=True, slots=True)
