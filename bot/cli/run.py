@@ -59,6 +59,15 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
     return started
 
 
+def _why(exc: BaseException) -> str:
+    """One line for a start-up failure: Slack's error code, or the network reason."""
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get"):
+        return str(response.get("error") or exc)
+    reason = getattr(exc, "reason", None)
+    return str(reason or exc)
+
+
 def run(
     http: Annotated[bool, typer.Option("--http", help="Serve Slack's HTTP events (/slack/events, /healthz).")] = False,
     host: Annotated[str | None, typer.Option("--host", help="HTTP host (default HTTP_HOST).")] = None,
@@ -89,9 +98,15 @@ def run(
         Console(deps, sys.stdout).run(sys.stdin, banner=sys.stdin.isatty())
         return
 
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
     from bot.slack.app import build_app
 
-    app = build_app(settings, deps)
+    try:
+        app = build_app(settings, deps)
+    except (SlackApiError, BoltError, OSError) as exc:  # auth.test at start: bad token or Slack unreachable
+        raise fail(f"cannot start the Slack app against {settings.slack_api_url}: {_why(exc)}", code=1) from None
     _start_digest_scheduler(engine, catalog, settings, deps)
     if http:
         from bot.slack.http import serve

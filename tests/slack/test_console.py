@@ -11,6 +11,8 @@ from bot.cli.main import app
 from bot.store.engine import make_engine, session_scope
 from bot.store.models import Feedback, Incident
 
+from .double import SlackDouble, api_error
+
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 
 
@@ -66,4 +68,15 @@ def test_http_mode_without_tokens_is_a_clear_error(tmp_path: Path) -> None:
                                                              "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert result.exit_code == 2
     assert "--http needs SLACK_BOT_TOKEN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_with_slack_unreachable_says_so_without_a_traceback(tmp_path: Path, slack: SlackDouble) -> None:
+    """When auth.test fails at start (here: an invalid token), `mirage run --http` exits 1 with one clear line."""
+    slack.script("auth.test", api_error("invalid_auth"))
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}", "SLACK_BOT_TOKEN": "xoxb-bad", "SLACK_APP_TOKEN": "",
+           "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": slack.api_url, "LOG_LEVEL": "CRITICAL"}
+    result = CliRunner().invoke(app, ["run", "--http", "--port", "0"], env=env)
+    assert result.exit_code == 1
+    assert "cannot start the Slack app" in result.output and "invalid_auth" in result.output
     assert "Traceback" not in result.output
