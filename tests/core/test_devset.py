@@ -103,6 +103,8 @@ REGRESSION_SETS = {
     "blind_c.jsonl": (0.95, 0.80),
     "blind_d.jsonl": (0.95, 0.75),
     "blind_e.jsonl": (0.95, 0.75),
+    "blind_f.jsonl": (0.95, 0.80),
+    "blind_g.jsonl": (0.95, 0.80),
 }
 
 
