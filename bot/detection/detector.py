@@ -206,6 +206,7 @@ class Detector:
                     Hit(ABSENT_EVIDENCE, card.id, h.negator_start, h.end, h.sentence, h.text) for h in absent
                 ]
             mine = [h for h in mine if not spec[h.label].needs or present & set(spec[h.label].needs)]
+            mine = _one_cue_per_word(mine, spec)
             if not mine:
                 continue
             labels = tuple(dict.fromkeys(h.label for h in sorted(mine, key=lambda h: h.start)))
@@ -255,3 +256,12 @@ class Detector:
             if evidence:
                 return evidence[0].text
         return None
+
+
+def _one_cue_per_word(found: list[Hit], spec: dict[str, Cue]) -> list[Hit]:
+    """Where cues of one card overlap ("top of" is SUPERIORITY, its "top" RANKED), only the heavier one counts."""
+    kept: list[Hit] = []
+    for hit in sorted(found, key=lambda h: (-spec[h.label].weight, h.start)):
+        if all(hit.end <= k.start or k.end <= hit.start or hit.label == k.label for k in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
