@@ -182,3 +182,30 @@ def test_bare_users_is_not_evidence_but_observed_users_are(detector: Detector) -
     assert inferred.fired and not inferred.cites_user_outcome
     observed = detector.detect("+12 on RULER after the long-context fix, and 30 users said they prefer it 🎉")
     assert not observed.fired and observed.cites_user_outcome
+
+
+def test_fixed_word_token_patterns_become_phrases_that_match_the_same_spans(catalog: Catalog) -> None:
+    """Turning fixed-word token patterns into phrases (a speed-up) changes no match on the labelled messages."""
+    import json
+    from pathlib import Path
+
+    import spacy
+
+    from bot.detection.clean import clean
+    from bot.detection.pipeline import build_pipeline, ruler_patterns
+
+    converted = build_pipeline(catalog)
+    plain = spacy.blank("en")
+    plain.add_pipe("span_ruler", config={"spans_key": SPANS_KEY, "phrase_matcher_attr": "LOWER"}).add_patterns(
+        ruler_patterns(catalog)
+    )
+    assert sum(isinstance(p["pattern"], str) for p in ruler_patterns(catalog, converted)) > sum(
+        isinstance(p["pattern"], str) for p in ruler_patterns(catalog)
+    )
+    data = Path(__file__).resolve().parents[1] / "data" / "dev.jsonl"
+    texts = [clean(json.loads(line)["text"]) for line in data.read_text(encoding="utf-8").splitlines()]
+    for text in texts:
+        before, after = plain(text), converted(text)
+        assert {(s.label_, s.start, s.end) for s in before.spans[SPANS_KEY]} == {
+            (s.label_, s.start, s.end) for s in after.spans[SPANS_KEY]
+        }, text
