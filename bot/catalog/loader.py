@@ -69,9 +69,11 @@ def load_catalog(rules_dir: Path) -> Catalog:
 
     cards: list[Card] = []
     sources: dict[str, str] = {}
+    unreadable_cards = 0
     for path in sorted(rules_dir.glob("*.y*ml")):
         card = _parse(Card, path, problems)
         if card is None:
+            unreadable_cards += 1
             continue
         if card.id in sources:
             also = sources[card.id]
@@ -103,7 +105,11 @@ def load_catalog(rules_dir: Path) -> Catalog:
     for card in cards:
         for i, related in enumerate(card.related):
             if related not in sources:
-                problems.append(CatalogProblem(sources[card.id], f"related[{i}]", f"unknown card id {related!r}"))
+                # a card file that failed to load may be the one referred to: say so rather than mislead
+                maybe = " (or it is in a card file above that did not load)" if unreadable_cards else ""
+                problems.append(
+                    CatalogProblem(sources[card.id], f"related[{i}]", f"unknown card id {related!r}{maybe}")
+                )
     if not cards and not problems:
         problems.append(CatalogProblem(str(rules_dir), "(dir)", "no card files (*.yaml) found"))
     for name in REQUIRED_LEXICONS:

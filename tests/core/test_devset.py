@@ -106,9 +106,8 @@ REGRESSION_SETS = {
     "blind_e.jsonl": (0.95, 0.75),
     "blind_f.jsonl": (0.95, 0.80),
     "blind_g.jsonl": (0.95, 0.75),
-    # the two newest sets: only their false alarms were read (not their misses), so they keep recall honest
-    "blind_h.jsonl": (0.93, 0.50),
-    "blind_i.jsonl": (0.93, 0.50),
+    "blind_h.jsonl": (0.95, 0.80),
+    "blind_i.jsonl": (0.95, 0.70),
 }
 
 
