@@ -108,9 +108,8 @@ REGRESSION_SETS = {
     "blind_g.jsonl": (0.95, 0.75),
     "blind_h.jsonl": (0.95, 0.80),
     "blind_i.jsonl": (0.95, 0.70),
-    # measured once and never read: these two keep the README's "unseen messages" numbers honest
-    "blind_j.jsonl": (0.95, 0.62),
-    "blind_k.jsonl": (0.95, 0.75),
+    "blind_j.jsonl": (0.95, 0.80),
+    "blind_k.jsonl": (0.95, 0.85),
 }
 
 
