@@ -20,8 +20,20 @@ _NameOf = Callable[[str], str]
 _KeyOf = Callable[[str], tuple[int, str]]
 
 
+class _WeekOverWeek:
+    """A count this week and the week before, and the change between them."""
+
+    __slots__ = ()
+    this_week: int
+    previous_week: int
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.previous_week
+
+
 @dataclass(frozen=True, slots=True)
-class CardTotal:
+class CardTotal(_WeekOverWeek):
     """Live incidents of one card across the workspace, this week and the week before."""
 
     card_id: str
@@ -29,23 +41,15 @@ class CardTotal:
     this_week: int
     previous_week: int
 
-    @property
-    def change(self) -> int:
-        return self.this_week - self.previous_week
-
 
 @dataclass(frozen=True, slots=True)
-class ChannelTotal:
+class ChannelTotal(_WeekOverWeek):
     """Live incidents (all cards) in one channel, this week and the week before."""
 
     channel_id: str
     name: str | None
     this_week: int
     previous_week: int
-
-    @property
-    def change(self) -> int:
-        return self.this_week - self.previous_week
 
 
 @dataclass(frozen=True, slots=True)
