@@ -1,22 +1,29 @@
-"""The claim detector: a benchmark reference plus an argument (superiority, decision, sufficiency), no user evidence.
+"""The claim detector: rules read a message, a trained classifier weighs it, and a blend of both sets the tier.
 
 Pure: no Slack, no database. Build once with `Detector.from_catalog(catalog)`, then call `detect` per message.
+Only messages with a benchmark or eval reference (found by an exact pre-filter) run the spaCy pipeline and the
+model; user-outcome talk in the rest is counted by a cheap phrase scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.catalog import Card, Catalog, Cue
-from bot.detection.analysis import NEGATION_WINDOW, Hit, Sentence, dedupe_overlaps, hits, merged_texts, sentences
+from bot.detection.analysis import NEGATION_WINDOW, Hit, dedupe_overlaps, hits, merged_texts, sentences
+from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_text
 from bot.detection.clean import clean
-from bot.detection.model import QUIET, Detection
-from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
+from bot.detection.evidence_scan import EvidenceScan
+from bot.detection.model import QUIET, Detection, Tier
+from bot.detection.pipeline import ANCHOR_LEXICONS, as_phrases, build_pipeline, phrase_tokens
 from bot.detection.prefilter import Prefilter, words_of
+from bot.detection.reading import Reading
+from bot.detection.vetoes import first_veto
 
 ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.05, "SCORE_TERMS": 0.05}
 CONNECTIVE_BONUS = 0.1
@@ -24,56 +31,64 @@ STRONG_CUE = 0.2  # the connective bonus needs at least this much cue weight
 MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
+MAX_CLAIM_SENTENCE_CHARS = 160
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
-SILENCERS = (
-    ("SKEPTIC", "skeptical of the benchmark"),
-    ("CAUTION", "wants to wait for more evidence"),
-    ("REPORTED", "reports or jokes about a claim"),
-)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
-GENERIC_BENCH = ("bench",)  # systems talk silences only the generic word ("benchmark"), not ML eval words
 
 
 @dataclass(frozen=True, slots=True)
-class _Reading:
-    """What one message says, before any card is chosen."""
+class RuleVerdict:
+    """What the rules alone make of a message with a benchmark reference."""
 
-    hits: tuple[Hit, ...]
-    sentences: tuple[Sentence, ...]
-    anchors: tuple[Hit, ...]
-    evidence: tuple[Hit, ...]
+    card: Card | None
+    score: float  # the best card's score (0 when no card cue matched)
+    triggers: tuple[str, ...]
+    cue_labels: tuple[str, ...]
+    veto: str | None  # why the rules say this is not a claim, when something says so
 
-    def labels(self) -> set[str]:
-        return {h.label for h in self.hits}
+    @property
+    def fires(self) -> bool:
+        return self.card is not None and self.veto is None and self.score >= self.card.detect.min_confidence
 
-    def first(self, label: str, negated: bool | None = None) -> Hit | None:
-        """The first hit of `label` (only un-negated or only negated ones when `negated` is given)."""
-        return next((h for h in self.hits if h.label == label and negated in (None, h.negated)), None)
+    @property
+    def reason(self) -> str:
+        if self.veto is not None:
+            return self.veto
+        if self.card is None:
+            return "mentions a benchmark without arguing from it"
+        if not self.fires:
+            return f"too weak to call a claim ({self.score:.2f})"
+        return "benchmark reference + " + " + ".join(c.lower() for c in self.cue_labels) + ", no user evidence"
 
 
 class Detector:
     """Finds benchmark-only claims and attributes each to the best-fitting card."""
 
-    def __init__(self, catalog: Catalog, nlp: Language) -> None:
+    def __init__(self, catalog: Catalog, nlp: Language, classifier: Classifier | None = None) -> None:
         self.catalog = catalog
         self.nlp = nlp
+        self.classifier = classifier
         self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ANCHOR_LEXICONS))
         self.evidence_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ("user_evidence",)))
+        self.evidence_scan = _evidence_scan(nlp, catalog)
         self.question_words = frozenset(
             t.split()[0].lower() for t in catalog.lexicon("question_words").terms
         )
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog) -> Detector:
-        return cls(catalog, build_pipeline(catalog))
+    def from_catalog(cls, catalog: Catalog, use_model: bool = True, model_dir: Path = MODEL_DIR) -> Detector:
+        """The detector for `catalog`; with `use_model` (the default) it loads the shipped classifier too."""
+        return cls(catalog, build_pipeline(catalog), Classifier.load(model_dir) if use_model else None)
 
     # ---- public API -------------------------------------------------------------------------------------------
 
     def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
         """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
-        if not self._worth_reading(text):
-            return QUIET
-        return self._judge(self._doc(text), context)
+        if not self._anchored(text):
+            return self._unanchored(text)
+        doc = self._doc(text)
+        reading = self._read(doc)
+        return self._judge(doc, reading, context, self._model_scores([(doc, reading)])[0])
 
     def detect_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Detection]:
         """`detect` for many messages (no thread context), batching the ones that need the pipeline."""
@@ -81,10 +96,10 @@ class Detector:
         results: dict[int, Detection] = {}
         next_out = 0
         for i, text in enumerate(texts):
-            if self._worth_reading(text):
+            if self._anchored(text):
                 pending.append((i, clean(text)))
             else:
-                results[i] = QUIET
+                results[i] = self._unanchored(text)
             if len(pending) >= batch_size:
                 self._flush(pending, results)
             while next_out in results:
@@ -101,21 +116,43 @@ class Detector:
             return False
         return bool(self._read(self.nlp(clean(text))).evidence)
 
+    def reading_of(self, text: str) -> Reading:
+        """The rules' reading of `text` (for training and `mirage rules stats`)."""
+        return self._read(self._doc(text))
+
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _worth_reading(self, text: str) -> bool:
-        words = words_of(text)
-        return self.anchor_filter.may_match_words(words) or self.evidence_filter.may_match_words(words)
+    def _anchored(self, text: str) -> bool:
+        return self.anchor_filter.may_match_words(words_of(text))
+
+    def _unanchored(self, text: str) -> Detection:
+        if not self.evidence_filter.may_match_words(words_of(text)):
+            return QUIET
+        return replace(QUIET, cites_user_outcome=self.evidence_scan.cites(clean(text)))
 
     def _doc(self, text: str) -> Doc:
         return self.nlp(clean(text))
 
     def _flush(self, pending: list[tuple[int, str]], results: dict[int, Detection]) -> None:
-        for (i, _), doc in zip(pending, self.nlp.pipe(t for _, t in pending), strict=True):
-            results[i] = self._judge(doc, ())
+        docs = list(self.nlp.pipe(t for _, t in pending))
+        read = [(doc, self._read(doc)) for doc in docs]
+        for (i, _), (doc, reading), scores in zip(pending, read, self._model_scores(read), strict=True):
+            results[i] = self._judge(doc, reading, (), scores)
         pending.clear()
 
-    def _read(self, doc: Doc) -> _Reading:
+    def _model_scores(self, read: Sequence[tuple[Doc, Reading]]) -> list[CardScores | None]:
+        """The classifier's scores for each message that has a benchmark anchor (None where it has none)."""
+        if self.classifier is None:
+            return [None] * len(read)
+        wanted = [i for i, (_, reading) in enumerate(read) if reading.anchors]
+        use = self.classifier.use_features
+        texts = [model_text(read[i][0].text, read[i][1].feature_labels(), use) for i in wanted]
+        out: list[CardScores | None] = [None] * len(read)
+        for i, scores in zip(wanted, self.classifier.scores(texts), strict=True):
+            out[i] = scores
+        return out
+
+    def _read(self, doc: Doc) -> Reading:
         sents = sentences(doc, self.question_words)
         found = dedupe_overlaps(doc, hits(doc, sents))
         labels = {h.label for h in found}
@@ -148,42 +185,68 @@ class Detector:
             # "ready for customers" is a claim cue, not evidence that customers were asked
             and not any(s <= h.start and h.end <= e and e - s > h.end - h.start for s, e in claim_spans)
         )
-        return _Reading(tuple(found), tuple(sents), anchors, evidence)
+        return Reading(tuple(found), tuple(sents), anchors, evidence)
 
-    def _judge(self, doc: Doc, context: Sequence[str]) -> Detection:
-        reading = self._read(doc)
+    def rule_verdict(self, doc: Doc, reading: Reading) -> RuleVerdict:
+        """The rules' verdict: the best card and its score, and the first veto that applies."""
+        best = self._best_card(doc, reading)
+        card, score, triggers, labels = best if best is not None else (None, 0.0, (), ())
+        return RuleVerdict(card, score, triggers, labels, first_veto(reading))
+
+    def _judge(self, doc: Doc, reading: Reading, context: Sequence[str], scores: CardScores | None) -> Detection:
         mentions = bool(reading.anchors)
         cites = bool(reading.evidence)
+        if not mentions:
+            return Detection(False, None, 0.0, (), "no benchmark or eval reference", False, cites)
+        rules = self.rule_verdict(doc, reading)
+        if scores is None or self.classifier is None:
+            tier: Tier | None = "reply" if rules.fires else None
+            confidence = rules.score if rules.fires else 0.0
+            probability = None
+        else:
+            probability = scores.claim
+            confidence = self.classifier.blend.score(rules.score, scores.claim, rules.veto is not None)
+            tier = self.classifier.blend.tier(confidence)
+        if tier is None:
+            triggers = rules.triggers if rules.card is not None else ()
+            reason = rules.reason if rules.veto or not rules.fires else f"too weak to call a claim ({confidence:.2f})"
+            return Detection(False, None, round(confidence, 3), triggers, reason, mentions, cites,
+                             probability=probability)
+        earlier = self._context_evidence(context)
+        if earlier is not None:
+            return Detection(False, None, round(confidence, 3), rules.triggers,
+                             f"user evidence earlier in the thread ({earlier})", mentions, cites,
+                             probability=probability)
+        card_id, triggers, reason = self._explain(doc, reading, rules, scores, tier)
+        return Detection(tier == "reply", card_id, round(confidence, 3), triggers, reason, mentions, cites,
+                         rules.cue_labels, tier, probability)
 
-        def quiet(reason: str, triggers: tuple[str, ...] = ()) -> Detection:
-            return Detection(False, None, 0.0, triggers, reason, mentions, cites)
+    def _explain(
+        self, doc: Doc, reading: Reading, rules: RuleVerdict, scores: CardScores | None, tier: Tier
+    ) -> tuple[str, tuple[str, ...], str]:
+        """Which card, which phrases and why: the rules' own cues when they matched, else the benchmark words seen
+        and the sentence that reads as a claim."""
+        prefix = "" if tier == "reply" else "probable: "
+        if rules.card is not None and rules.triggers:
+            if rules.fires:
+                why = rules.reason
+            elif rules.veto is not None:
+                why = f"reads as a claim despite: {rules.veto} (trained classifier)"
+            else:
+                cues = " + ".join(c.lower() for c in rules.cue_labels)
+                why = f"benchmark reference + {cues}, no user evidence (with the trained classifier)"
+            return rules.card.id, rules.triggers, prefix + why
+        card_id = (scores.best_card if scores is not None else None) or self.catalog.cards[0].id
+        anchor = next((a for a in reading.anchors if reading.sentences[a.sentence].asserts), reading.anchors[0])
+        sentence = reading.sentences[anchor.sentence]
+        claim = doc[sentence.start : sentence.end].text.strip()
+        if len(claim) > MAX_CLAIM_SENTENCE_CHARS:
+            claim = claim[: MAX_CLAIM_SENTENCE_CHARS - 1].rstrip() + "…"
+        words = tuple(dict.fromkeys(a.text for a in reading.anchors))[:4]
+        triggers = (*words, claim) if claim and claim not in words else words
+        return card_id, triggers, prefix + "reads as a claim from " + ", ".join(words) + " (trained classifier)"
 
-        if not reading.anchors:
-            return quiet("no benchmark or eval reference")
-        if cites:
-            return quiet(f"cites user evidence ({reading.evidence[0].text})")
-        for label, why in SILENCERS:
-            # "don't need to wait for the user study" is not caution; "doesn't tell you much" is still doubt
-            hit = reading.first(label, negated=False if label == "CAUTION" else None)
-            if hit is not None:
-                return quiet(f"{why} ({hit.text})")
-        systems = reading.first("SYSTEMS")
-        if systems is not None and self._about_systems(reading):
-            return quiet(f"a systems or performance benchmark ({systems.text})")
-
-        best = self._best_card(doc, reading)
-        if best is None:
-            return quiet("mentions a benchmark without arguing from it")
-        card, confidence, triggers, cue_labels = best
-        if confidence < card.detect.min_confidence:
-            return quiet(f"too weak to call a claim ({confidence:.2f})")
-        context_evidence = self._context_evidence(context)
-        if context_evidence is not None:
-            return quiet(f"user evidence earlier in the thread ({context_evidence})")
-        reason = "benchmark reference + " + " + ".join(label.lower() for label in cue_labels) + ", no user evidence"
-        return Detection(True, card.id, confidence, triggers, reason, mentions, cites, cue_labels)
-
-    def _best_card(self, doc: Doc, reading: _Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
+    def _best_card(self, doc: Doc, reading: Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
         sents = reading.sentences
         asserting = {i for i, s in enumerate(sents) if s.asserts}
         lead_ins = {i for i, s in enumerate(sents) if s.lead_in and i + 1 in asserting}
@@ -223,20 +286,6 @@ class Detector:
         return best
 
     @staticmethod
-    def _about_systems(reading: _Reading) -> bool:
-        """Systems talk wins over generic eval words: always for "benchmark", for "eval" with two systems terms.
-
-        A named model benchmark (MMLU) keeps the message about models; "evals +4, latency same" stays an ML claim.
-        """
-        if any(a.label == "BENCHMARKS" for a in reading.anchors):
-            return False
-        generic = all(
-            a.label == "SCORE_TERMS" or any(g in a.text.lower() for g in GENERIC_BENCH) for a in reading.anchors
-        )
-        systems_terms = {h.text.lower() for h in reading.hits if h.label == "SYSTEMS"}
-        return generic or len(systems_terms) >= 2
-
-    @staticmethod
     def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue], anchors: Sequence[Hit]) -> bool:
         """False when a `not_after` word comes just before the cue ("need to beat"), or when a `before_anchor`
         cue ("best", "highest") is not followed closely by the benchmark it ranks on ("best MMLU score")."""
@@ -256,6 +305,19 @@ class Detector:
             if evidence:
                 return evidence[0].text
         return None
+
+
+def _evidence_scan(nlp: Language, catalog: Catalog) -> EvidenceScan:
+    """The phrase scan for messages without a benchmark: evidence terms and their fixed-word patterns."""
+    evidence = catalog.lexicon("user_evidence")
+    phrases = list(evidence.terms)
+    for pattern in evidence.patterns:
+        phrases += as_phrases(nlp, pattern) or []
+    negators = catalog.lexicons.get("negators")
+    pending = catalog.lexicons.get("pending")
+    return EvidenceScan.build(
+        phrases, negators.terms if negators else ["not"], pending.terms if pending else ["pending"]
+    )
 
 
 def _one_cue_per_word(found: list[Hit], spec: dict[str, Cue]) -> list[Hit]:

@@ -67,7 +67,8 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
     assert out[0]["pattern"] == "FM-16" and 0.6 <= out[0]["confidence"] <= 1.0
     assert out[0]["triggers"][:2] == ["scored highest on", "MMLU"]
     assert out[2]["pattern"] == "RF-39"
-    assert all(set(o) == {"fired", "pattern", "confidence", "triggers"} for o in out)
+    assert all(set(o) == {"fired", "pattern", "confidence", "triggers", "tier"} for o in out)
+    assert [o["tier"] == "reply" for o in out] == [o["fired"] for o in out]
     assert b'line 5: no "text" string' in result.stderr
 
 
