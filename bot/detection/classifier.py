@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import load_config
+from spacy.vocab import Vocab
 
 from bot.detection.blend import Blend
 
@@ -38,36 +40,51 @@ class CardScores:
         return max(self.cards, key=lambda c: self.cards[c]) if self.cards else None
 
 
-def model_text(text: str, feature_labels: Iterable[str], use_features: bool) -> str:
-    """The text the classifier reads: the cleaned message, then (when the model was trained with them) one word per
-    label of the rules' reading, so the model can weigh rule evidence beside the words."""
-    if not use_features:
-        return text
-    marks = " ".join(FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels)
-    return f"{text}\n{marks}" if marks else text
+def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool) -> list[str]:
+    """The tokens the classifier reads: the cleaned message's tokens (as the rule pipeline split them), then (when
+    the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence."""
+    marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if use_features else []
+    return [w for w in words if not w.isspace()] + marks
 
 
 class Classifier:
-    def __init__(self, nlp: Language, manifest: dict[str, Any]) -> None:
-        self.nlp = nlp
+    """The textcat component alone, run on token lists in the detector's own vocabulary."""
+
+    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any]) -> None:
+        self.textcat = textcat
+        self.vocab = vocab
         self.manifest = manifest
-        blend = manifest.get("blend") or {}
-        self.blend = Blend(**blend)
+        self.blend = Blend(**(manifest.get("blend") or {}))
         self.use_features = bool(manifest.get("rule_features", False))
 
     @classmethod
-    def load(cls, path: Path = MODEL_DIR) -> Classifier:
+    def from_nlp(cls, nlp: Language, manifest: dict[str, Any]) -> Classifier:
+        """Wrap a trained pipeline's textcat (training uses this before the model is written)."""
+        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest)
+
+    @classmethod
+    def load(cls, nlp: Language, path: Path = MODEL_DIR) -> Classifier:
+        """Load the shipped textcat into a component of `nlp` (the detector's pipeline; not added to it), which
+        saves building a second pipeline at start-up."""
         try:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-            nlp = spacy.load(path / "model")
-        except (OSError, ValueError) as exc:
+            config = load_config(path / "model" / "config.cfg")["components"]["textcat"]
+            textcat = nlp.create_pipe("textcat", config={k: v for k, v in config.items() if k != "factory"})
+            textcat.from_disk(path / "model" / "textcat", exclude=["vocab"])  # type: ignore[attr-defined]
+        except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot load the claim classifier from {path}: {exc}") from None
-        return cls(nlp, manifest)
+        return cls(textcat, nlp.vocab, manifest)
 
-    def scores(self, texts: Sequence[str]) -> list[CardScores]:
-        """Scores for texts already passed through `model_text`."""
+    def scores(self, token_lists: Sequence[list[str]]) -> list[CardScores]:
+        """Scores for token lists made by `model_words` (no second tokenisation)."""
+        docs = (Doc(self.vocab, words=words) for words in token_lists if words)
+        scored = iter(self.textcat.pipe(docs, batch_size=256))
         out: list[CardScores] = []
-        for doc in self.nlp.pipe(texts, batch_size=256):
+        for words in token_lists:
+            if not words:
+                out.append(CardScores(0.0, {}))
+                continue
+            doc = next(scored)
             cards = {label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM}
             out.append(CardScores(min(1.0, sum(cards.values())), cards))
         return out

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from bot.catalog import Card, Catalog, Cue
 from bot.detection.analysis import NEGATION_WINDOW, Hit, dedupe_overlaps, hits, merged_texts, sentences
-from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_text
+from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_words
 from bot.detection.clean import clean
 from bot.detection.evidence_scan import EvidenceScan
 from bot.detection.model import QUIET, Detection, Tier
@@ -33,6 +33,7 @@ MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 MAX_CLAIM_SENTENCE_CHARS = 160
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
+QUIET_CITING = replace(QUIET, cites_user_outcome=True)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
 
 
@@ -78,14 +79,16 @@ class Detector:
     @classmethod
     def from_catalog(cls, catalog: Catalog, use_model: bool = True, model_dir: Path = MODEL_DIR) -> Detector:
         """The detector for `catalog`; with `use_model` (the default) it loads the shipped classifier too."""
-        return cls(catalog, build_pipeline(catalog), Classifier.load(model_dir) if use_model else None)
+        nlp = build_pipeline(catalog)
+        return cls(catalog, nlp, Classifier.load(nlp, model_dir) if use_model else None)
 
     # ---- public API -------------------------------------------------------------------------------------------
 
     def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
         """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
-        if not self._anchored(text):
-            return self._unanchored(text)
+        words = words_of(text)
+        if not self.anchor_filter.may_match_words(words):
+            return self._unanchored(text, words)
         doc = self._doc(text)
         reading = self._read(doc)
         return self._judge(doc, reading, context, self._model_scores([(doc, reading)])[0])
@@ -96,10 +99,11 @@ class Detector:
         results: dict[int, Detection] = {}
         next_out = 0
         for i, text in enumerate(texts):
-            if self._anchored(text):
+            words = words_of(text)
+            if self.anchor_filter.may_match_words(words):
                 pending.append((i, clean(text)))
             else:
-                results[i] = self._unanchored(text)
+                results[i] = self._unanchored(text, words)
             if len(pending) >= batch_size:
                 self._flush(pending, results)
             while next_out in results:
@@ -120,15 +124,28 @@ class Detector:
         """The rules' reading of `text` (for training and `mirage rules stats`)."""
         return self._read(self._doc(text))
 
+    def weigh(self, text: str) -> tuple[RuleVerdict, CardScores | None] | None:
+        """The raw signals behind a verdict, before the blend: None when `text` has no benchmark anchor."""
+        if not self.anchor_filter.may_match_words(words_of(text)):
+            return None
+        doc = self._doc(text)
+        reading = self._read(doc)
+        if not reading.anchors:
+            return None
+        return self.rule_verdict(doc, reading), self._model_scores([(doc, reading)])[0]
+
+    def model_tokens(self, text: str) -> list[str]:
+        """What the classifier reads for `text` (training uses the very same tokens)."""
+        doc = self._doc(text)
+        use = self.classifier.use_features if self.classifier is not None else True
+        return model_words([t.text for t in doc], self._read(doc).feature_labels(), use)
+
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _anchored(self, text: str) -> bool:
-        return self.anchor_filter.may_match_words(words_of(text))
-
-    def _unanchored(self, text: str) -> Detection:
-        if not self.evidence_filter.may_match_words(words_of(text)):
-            return QUIET
-        return replace(QUIET, cites_user_outcome=self.evidence_scan.cites(clean(text)))
+    def _unanchored(self, text: str, words: set[str]) -> Detection:
+        if self.evidence_filter.may_match_words(words) and self.evidence_scan.cites(text[:MAX_CONTEXT_CHARS]):
+            return QUIET_CITING
+        return QUIET
 
     def _doc(self, text: str) -> Doc:
         return self.nlp(clean(text))
@@ -146,9 +163,9 @@ class Detector:
             return [None] * len(read)
         wanted = [i for i, (_, reading) in enumerate(read) if reading.anchors]
         use = self.classifier.use_features
-        texts = [model_text(read[i][0].text, read[i][1].feature_labels(), use) for i in wanted]
+        words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use) for i in wanted]
         out: list[CardScores | None] = [None] * len(read)
-        for i, scores in zip(wanted, self.classifier.scores(texts), strict=True):
+        for i, scores in zip(wanted, self.classifier.scores(words), strict=True):
             out[i] = scores
         return out
 

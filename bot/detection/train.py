@@ -13,13 +13,14 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_config, load_model_from_config, minibatch  # type: ignore[attr-defined]
 from thinc.api import Adam, Config
 
 from bot.catalog import Catalog
 from bot.detection.blend import Blend
-from bot.detection.classifier import NO_CLAIM, Classifier, model_text
+from bot.detection.classifier import NO_CLAIM, Classifier
 from bot.detection.clean import clean
 from bot.detection.detector import Detector
 from bot.detection.pipeline import build_pipeline
@@ -84,7 +85,7 @@ def _cats(pattern: str | None, labels: Sequence[str]) -> dict[str, float]:
     return {label: float(label == (pattern or NO_CLAIM)) for label in labels}
 
 
-def _train_nlp(config: Config, rows: Sequence[Row], texts: Sequence[str], labels: Sequence[str]) -> Language:
+def _train_nlp(config: Config, rows: Sequence[Row], texts: Sequence[list[str]], labels: Sequence[str]) -> Language:
     settings = config["mirage"]
     seed = int(settings["seed"])
     fix_random_seed(seed)
@@ -93,7 +94,7 @@ def _train_nlp(config: Config, rows: Sequence[Row], texts: Sequence[str], labels
     for label in labels:
         textcat.add_label(label)  # type: ignore[attr-defined]
     examples = [
-        Example.from_dict(nlp.make_doc(t), {"cats": _cats(r.pattern, labels)})
+        Example.from_dict(Doc(nlp.vocab, words=t), {"cats": _cats(r.pattern, labels)})
         for r, t in zip(rows, texts, strict=True)
     ]
     optimizer = nlp.initialize(lambda: examples, sgd=Adam(float(settings["learn_rate"])))
@@ -110,18 +111,13 @@ def signals(detector: Detector, rows: Sequence[Row]) -> list[Signal]:
     """The detector's raw signals on each row, as it would see them at run time (no thread context)."""
     out = []
     for row in rows:
-        is_claim = row.pattern is not None
-        if not detector._anchored(row.text):
-            out.append(Signal(False, 0.0, False, 0.0, is_claim))
+        weighed = detector.weigh(row.text)
+        if weighed is None:
+            out.append(Signal(False, 0.0, False, 0.0, row.pattern is not None))
             continue
-        doc = detector._doc(row.text)
-        reading = detector._read(doc)
-        if not reading.anchors:
-            out.append(Signal(False, 0.0, False, 0.0, is_claim))
-            continue
-        verdict = detector.rule_verdict(doc, reading)
-        scores = detector._model_scores([(doc, reading)])[0]
-        out.append(Signal(True, verdict.score, verdict.veto is not None, scores.claim if scores else 0.0, is_claim))
+        verdict, scores = weighed
+        p = scores.claim if scores is not None else 0.0
+        out.append(Signal(True, verdict.score, verdict.veto is not None, p, row.pattern is not None))
     return out
 
 
@@ -199,16 +195,12 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         rows += read_rows(path) * int(settings["real_weight"])
     labels = [*sorted({r.pattern for r in rows if r.pattern} | {card.id for card in catalog.cards}), NO_CLAIM]
 
-    def text_of(text: str) -> str:
-        cleaned = clean(text)
-        return model_text(cleaned, rules.reading_of(text).feature_labels(), use_features) if use_features else cleaned
-
-    texts = [text_of(r.text) for r in rows]
-    kept = [i for i, t in enumerate(texts) if t.strip()]  # a message that is all quote or code has nothing to learn
+    texts = [rules.model_tokens(r.text) if use_features else [t.text for t in rules.nlp(clean(r.text))] for r in rows]
+    kept = [i for i, t in enumerate(texts) if t]  # a message that is all quote or code has nothing to learn
     rows, texts = [rows[i] for i in kept], [texts[i] for i in kept]
     nlp = _train_nlp(config, rows, texts, labels)
     manifest: dict[str, Any] = {"rule_features": use_features}
-    detector = Detector(catalog, rules.nlp, Classifier(nlp, manifest))
+    detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, manifest))
     dev = signals(detector, read_rows(dev_path))
     blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
                                  int(settings["min_reply_fires"]))
