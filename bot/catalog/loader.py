@@ -14,7 +14,7 @@ from bot.catalog.schema import Card, Catalog, Lexicon
 
 REQUIRED_LEXICONS = ("benchmarks", "eval_terms", "user_evidence", "systems", "ml_context")
 # lexicons the exact pre-filter is built from: their patterns must spell out a token it can key on
-PREFILTERED_LEXICONS = ("benchmarks", "eval_terms", "score_terms", "user_evidence")
+PREFILTERED_LEXICONS = ("benchmarks", "eval_terms", "score_terms", "user_evidence", "claim_gate")
 M = TypeVar("M", bound=BaseModel)
 
 

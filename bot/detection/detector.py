@@ -20,7 +20,7 @@ from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_wo
 from bot.detection.clean import clean
 from bot.detection.evidence_scan import EvidenceScan
 from bot.detection.model import QUIET, Detection, Tier
-from bot.detection.pipeline import ANCHOR_LEXICONS, as_phrases, build_pipeline, phrase_tokens
+from bot.detection.pipeline import ANCHOR_LEXICONS, GATE_LEXICONS, as_phrases, build_pipeline, phrase_tokens
 from bot.detection.prefilter import Prefilter, words_of
 from bot.detection.reading import Reading
 from bot.detection.vetoes import first_veto
@@ -33,6 +33,7 @@ MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 MAX_CLAIM_SENTENCE_CHARS = 160
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
+GATE_LABEL = "CLAIM_GATE"
 QUIET_CITING = replace(QUIET, cites_user_outcome=True)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
 
@@ -70,6 +71,8 @@ class Detector:
         self.nlp = nlp
         self.classifier = classifier
         self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ANCHOR_LEXICONS))
+        # model cards claim the lead with "outperforms" or "state of the art" alone: read those for the classifier
+        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, GATE_LEXICONS))
         self.evidence_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ("user_evidence",)))
         self.evidence_scan = _evidence_scan(nlp, catalog)
         self.question_words = frozenset(
@@ -87,7 +90,7 @@ class Detector:
     def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
         """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
         words = words_of(text)
-        if not self.anchor_filter.may_match_words(words):
+        if not self._gated(words):
             return self._unanchored(text, words)
         doc = self._doc(text)
         reading = self._read(doc)
@@ -100,7 +103,7 @@ class Detector:
         next_out = 0
         for i, text in enumerate(texts):
             words = words_of(text)
-            if self.anchor_filter.may_match_words(words):
+            if self._gated(words):
                 pending.append((i, clean(text)))
             else:
                 results[i] = self._unanchored(text, words)
@@ -126,11 +129,11 @@ class Detector:
 
     def weigh(self, text: str) -> tuple[RuleVerdict, CardScores | None] | None:
         """The raw signals behind a verdict, before the blend: None when `text` has no benchmark anchor."""
-        if not self.anchor_filter.may_match_words(words_of(text)):
+        if not self._gated(words_of(text)):
             return None
         doc = self._doc(text)
         reading = self._read(doc)
-        if not reading.anchors:
+        if not self._weighable(reading):
             return None
         return self.rule_verdict(doc, reading), self._model_scores([(doc, reading)])[0]
 
@@ -141,6 +144,16 @@ class Detector:
         return model_words([t.text for t in doc], self._read(doc).feature_labels(), use)
 
     # ---- internals --------------------------------------------------------------------------------------------
+
+    def _gated(self, words: set[str]) -> bool:
+        """Worth the pipeline: a benchmark reference, or (with the classifier) a word claiming the lead."""
+        return self.anchor_filter.may_match_words(words) or (
+            self.classifier is not None and self.gate_filter.may_match_words(words)
+        )
+
+    def _weighable(self, reading: Reading) -> bool:
+        """The classifier weighs messages with a benchmark anchor or a lead-claiming word (when it is loaded)."""
+        return bool(reading.anchors) or (self.classifier is not None and reading.first(GATE_LABEL) is not None)
 
     def _unanchored(self, text: str, words: set[str]) -> Detection:
         if self.evidence_filter.may_match_words(words) and self.evidence_scan.cites(text[:MAX_CONTEXT_CHARS]):
@@ -161,7 +174,7 @@ class Detector:
         """The classifier's scores for each message that has a benchmark anchor (None where it has none)."""
         if self.classifier is None:
             return [None] * len(read)
-        wanted = [i for i, (_, reading) in enumerate(read) if reading.anchors]
+        wanted = [i for i, (_, reading) in enumerate(read) if self._weighable(reading)]
         use = self.classifier.use_features
         words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use) for i in wanted]
         out: list[CardScores | None] = [None] * len(read)
@@ -213,7 +226,7 @@ class Detector:
     def _judge(self, doc: Doc, reading: Reading, context: Sequence[str], scores: CardScores | None) -> Detection:
         mentions = bool(reading.anchors)
         cites = bool(reading.evidence)
-        if not mentions:
+        if not self._weighable(reading):
             return Detection(False, None, 0.0, (), "no benchmark or eval reference", False, cites)
         rules = self.rule_verdict(doc, reading)
         if scores is None or self.classifier is None:
@@ -254,12 +267,13 @@ class Detector:
                 why = f"benchmark reference + {cues}, no user evidence (with the trained classifier)"
             return rules.card.id, rules.triggers, prefix + why
         card_id = (scores.best_card if scores is not None else None) or self.catalog.cards[0].id
-        anchor = next((a for a in reading.anchors if reading.sentences[a.sentence].asserts), reading.anchors[0])
+        seen = reading.anchors or tuple(h for h in reading.hits if h.label == GATE_LABEL)
+        anchor = next((a for a in seen if reading.sentences[a.sentence].asserts), seen[0])
         sentence = reading.sentences[anchor.sentence]
         claim = doc[sentence.start : sentence.end].text.strip()
         if len(claim) > MAX_CLAIM_SENTENCE_CHARS:
             claim = claim[: MAX_CLAIM_SENTENCE_CHARS - 1].rstrip() + "…"
-        words = tuple(dict.fromkeys(a.text for a in reading.anchors))[:4]
+        words = tuple(dict.fromkeys(a.text for a in seen))[:4]
         triggers = (*words, claim) if claim and claim not in words else words
         return card_id, triggers, prefix + "reads as a claim from " + ", ".join(words) + " (trained classifier)"
 

@@ -13,6 +13,7 @@ from bot.catalog.patterns import key_phrases
 
 SPANS_KEY = "mirage"
 ANCHOR_LEXICONS = ("benchmarks", "eval_terms", "score_terms")
+GATE_LEXICONS = ("claim_gate",)
 MAX_EXPANDED_PHRASES = 400
 
 
