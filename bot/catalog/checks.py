@@ -82,8 +82,9 @@ def lexicon_label(name: str) -> str:
 def contract_problems(
     cards: list[Card], sources: dict[str, str], lexicons: dict[str, Lexicon], lexicon_files: dict[str, str]
 ) -> list[CatalogProblem]:
-    """Labels a cue `needs` that no card's cue has (typos; a result cue of another card may be named); cue labels that reuse a lexicon's label
-    (a card cue named SKEPTIC would silence every card); phrases listed twice in one lexicon or one card."""
+    """Labels a cue `needs` that no card's cue has (typos; a result cue of another card may be named), cue
+    labels that reuse a lexicon's label (a card cue named SKEPTIC would silence every card), and phrases listed
+    twice in one lexicon or one card."""
     problems: list[CatalogProblem] = []
     reserved = {lexicon_label(name): name for name in lexicons}
     for name, lexicon in lexicons.items():
