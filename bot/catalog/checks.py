@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.catalog.errors import CatalogProblem
-from bot.catalog.schema import Card, Lexicon
+from bot.catalog.schema import SINGLE_ROLES, Card, Lexicon
 
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"  # a virtual cue label: user evidence said to be missing ("no user data yet")
 PAIRS = (("(", ")"), ("[", "]"), ("“", "”"))
@@ -105,4 +105,19 @@ def contract_problems(
                         source, f"detect.cues[{i}].needs", f"{label!r} is no card's cue label (known: {known})"))
         for phrase in _duplicates(p for cue in card.detect.cues for p in cue.phrases):
             problems.append(CatalogProblem(source, "detect.cues", f"phrase {phrase!r} is listed twice"))
+    return problems
+
+
+def role_problems(lexicons: dict[str, Lexicon], where: str) -> list[CatalogProblem]:
+    """The detector needs exactly one lexicon for each of the single roles and at least one anchor."""
+    problems: list[CatalogProblem] = []
+    for role in SINGLE_ROLES:
+        holders = sorted(name for name, lex in lexicons.items() if lex.role == role)
+        if len(holders) != 1:
+            found = ", ".join(holders) or "none"
+            problems.append(
+                CatalogProblem(where, f"role {role}", f"exactly one lexicon needs this role (found: {found})")
+            )
+    if not any(lex.role == "anchor" for lex in lexicons.values()):
+        problems.append(CatalogProblem(where, "role anchor", "at least one lexicon needs this role (found: none)"))
     return problems

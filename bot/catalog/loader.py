@@ -8,18 +8,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.catalog.checks import card_text_problems, comment_traps, contract_problems
+from bot.catalog.checks import card_text_problems, comment_traps, contract_problems, role_problems
 from bot.catalog.errors import CatalogError, CatalogProblem
 from bot.catalog.patterns import key_spellings
 from bot.catalog.schema import Card, Catalog, Lexicon
 
-# every lexicon the detector reads by name (a missing one is a clear problem, never a KeyError later)
-REQUIRED_LEXICONS = (
-    "benchmarks", "eval_terms", "score_terms", "user_evidence", "systems", "ml_context", "non_ml", "negators",
-    "pending", "question_words", "skeptic", "caution", "reported", "connective", "claim_gate",
-)
-# lexicons the exact pre-filter is built from: their patterns must spell out a token it can key on
-PREFILTERED_LEXICONS = ("benchmarks", "eval_terms", "score_terms", "user_evidence", "claim_gate")
+# lexicon roles the exact pre-filter is built from: their patterns must spell out a token it can key on
+PREFILTERED_ROLES = ("anchor", "context_anchor", "evidence", "gate")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -103,9 +98,10 @@ def load_catalog(rules_dir: Path) -> Catalog:
         problems += card_text_problems(card, sources[card.id])
     problems += contract_problems(cards, sources, lexicons, lexicon_files)
 
-    for name in PREFILTERED_LEXICONS:
-        lexicon = lexicons.get(name)
-        for i, pattern in enumerate(lexicon.patterns if lexicon else []):
+    for name, lexicon in lexicons.items():
+        if lexicon.role not in PREFILTERED_ROLES:
+            continue
+        for i, pattern in enumerate(lexicon.patterns):
             if key_spellings(pattern) is None:
                 problems.append(
                     CatalogProblem(
@@ -125,9 +121,7 @@ def load_catalog(rules_dir: Path) -> Catalog:
                 )
     if not cards and not problems:
         problems.append(CatalogProblem(str(rules_dir), "(dir)", "no card files (*.yaml) found"))
-    for name in REQUIRED_LEXICONS:
-        if name not in lexicons:
-            problems.append(CatalogProblem(str(rules_dir / "lexicon"), name, "required lexicon is missing"))
+    problems += role_problems(lexicons, str(rules_dir / "lexicon"))
 
     if problems:
         raise CatalogError(problems)

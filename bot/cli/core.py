@@ -241,6 +241,29 @@ def lint(
                f"{examples} examples: all good")
 
 
+@rules_app.command("stats")
+def stats(
+    file: Annotated[Path, typer.Argument(help="A labelled JSON-lines file (text, label).")],
+    top: Annotated[int, typer.Option(help="How many of the most frequent phrases to list.", min=1)] = 40,
+    silent: Annotated[bool, typer.Option("--silent", help="Also list every phrase that never fired.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Show which catalog phrases fire on FILE (on claims and on other messages) and how many never fire."""
+    from bot.detection.stats import phrase_stats, silent_phrases
+
+    detector = detector_or_exit(_rules_dir(rules))
+    items = _read_labelled(file)
+    fired = phrase_stats(detector, ((i.text, i.is_claim) for i in items))
+    typer.echo(f"{'claims':>6} {'others':>6}  owner / label: phrase")
+    for row in fired[:top]:
+        typer.echo(f"{row.on_claims:6} {row.on_others:6}  {row.owner} / {row.label}: {row.phrase}")
+    never = silent_phrases(detector.catalog, fired)
+    typer.echo(f"{len(fired)} distinct phrases fired on {len(items)} messages; {len(never)} literal phrases never did")
+    if silent:
+        for owner, phrase in never:
+            typer.echo(f"  never: {owner}: {phrase}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("check")(check)
     app.command("scan")(scan)

@@ -20,12 +20,12 @@ from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_wo
 from bot.detection.clean import clean
 from bot.detection.evidence_scan import EvidenceScan
 from bot.detection.model import QUIET, Detection, Tier
-from bot.detection.pipeline import ANCHOR_LEXICONS, GATE_LEXICONS, as_phrases, build_pipeline, phrase_tokens
+from bot.detection.pipeline import as_phrases, build_pipeline, phrase_tokens
 from bot.detection.prefilter import Prefilter, words_of
 from bot.detection.reading import Reading
-from bot.detection.vetoes import first_veto
+from bot.detection.roles import Roles
+from bot.detection.vetoes import first_veto, vetoes_for
 
-ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.05, "SCORE_TERMS": 0.05}
 CONNECTIVE_BONUS = 0.1
 STRONG_CUE = 0.2  # the connective bonus needs at least this much cue weight
 MAX_CONFIDENCE = 0.98
@@ -33,7 +33,6 @@ MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 MAX_CLAIM_SENTENCE_CHARS = 160
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
-GATE_LABEL = "CLAIM_GATE"
 QUIET_CITING = replace(QUIET, cites_user_outcome=True)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
 
@@ -70,13 +69,19 @@ class Detector:
         self.catalog = catalog
         self.nlp = nlp
         self.classifier = classifier
-        self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ANCHOR_LEXICONS))
+        self.roles = roles = Roles.from_catalog(catalog)
+        self.vetoes = vetoes_for(roles)
+        self.anchor_filter = Prefilter.from_phrases(
+            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "anchor", "context_anchor"))
+        )
         # model cards claim the lead with "outperforms" or "state of the art" alone: read those for the classifier
-        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, GATE_LEXICONS))
-        self.evidence_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ("user_evidence",)))
-        self.evidence_scan = _evidence_scan(nlp, catalog)
+        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "gate")))
+        self.evidence_filter = Prefilter.from_phrases(
+            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "evidence"))
+        )
+        self.evidence_scan = _evidence_scan(nlp, catalog, roles)
         self.question_words = frozenset(
-            t.split()[0].lower() for t in catalog.lexicon("question_words").terms
+            t.split()[0].lower() for t in catalog.lexicon(roles.question_lexicon).terms
         )
 
     @classmethod
@@ -153,7 +158,9 @@ class Detector:
 
     def _weighable(self, reading: Reading) -> bool:
         """The classifier weighs messages with a benchmark anchor or a lead-claiming word (when it is loaded)."""
-        return bool(reading.anchors) or (self.classifier is not None and reading.first(GATE_LABEL) is not None)
+        return bool(reading.anchors) or (
+            self.classifier is not None and any(h.label in self.roles.gate for h in reading.hits)
+        )
 
     def _unanchored(self, text: str, words: set[str]) -> Detection:
         if self.evidence_filter.may_match_words(words) and self.evidence_scan.cites(text[:MAX_CONTEXT_CHARS]):
@@ -183,34 +190,33 @@ class Detector:
         return out
 
     def _read(self, doc: Doc) -> Reading:
+        roles = self.roles
         sents = sentences(doc, self.question_words)
-        found = dedupe_overlaps(doc, hits(doc, sents))
+        found = dedupe_overlaps(doc, hits(doc, sents, roles.negator, roles.negation_windows))
         labels = {h.label for h in found}
-        ml_context = "ML_CONTEXT" in labels
-        named = "BENCHMARKS" in labels
-        off_topic = "NON_ML" in labels and not ml_context and not named
+        ml_context = bool(labels & roles.context)
+        named = bool(labels & roles.named_anchors)
+        off_topic = bool(labels & roles.off_topic) and not ml_context and not named
         anchors = tuple(
             h
             for h in found
             if not off_topic
-            and (
-                h.label in ("BENCHMARKS", "EVAL_TERMS")
-                or (h.label == "SCORE_TERMS" and (ml_context or named))
-            )
+            and h.label in roles.anchors
+            and (h.label not in roles.context_anchors or ml_context or named)
         )
         card_ids = {card.id for card in self.catalog.cards}
         claim_spans = [(h.start, h.end) for h in found if h.source in card_ids]
-        pending = [h.start for h in found if h.label == "PENDING"]
+        pending = [h.start for h in found if h.label == roles.pending]
         found = [
             replace(h, negated=True)
-            if h.label == "USER_EVIDENCE" and any(0 <= p - h.end <= PENDING_WINDOW for p in pending)
+            if h.label == roles.evidence and any(0 <= p - h.end <= PENDING_WINDOW for p in pending)
             else h
             for h in found
         ]
         evidence = tuple(
             h
             for h in found
-            if h.label == "USER_EVIDENCE"
+            if h.label == roles.evidence
             and not h.negated
             # "ready for customers" is a claim cue, not evidence that customers were asked
             and not any(s <= h.start and h.end <= e and e - s > h.end - h.start for s, e in claim_spans)
@@ -221,7 +227,7 @@ class Detector:
         """The rules' verdict: the best card and its score, and the first veto that applies."""
         best = self._best_card(doc, reading)
         card, score, triggers, labels = best if best is not None else (None, 0.0, (), ())
-        return RuleVerdict(card, score, triggers, labels, first_veto(reading))
+        return RuleVerdict(card, score, triggers, labels, first_veto(reading, self.vetoes))
 
     def _judge(self, doc: Doc, reading: Reading, context: Sequence[str], scores: CardScores | None) -> Detection:
         mentions = bool(reading.anchors)
@@ -267,7 +273,7 @@ class Detector:
                 why = f"benchmark reference + {cues}, no user evidence (with the trained classifier)"
             return rules.card.id, rules.triggers, prefix + why
         card_id = (scores.best_card if scores is not None else None) or self.catalog.cards[0].id
-        seen = reading.anchors or tuple(h for h in reading.hits if h.label == GATE_LABEL)
+        seen = reading.anchors or tuple(h for h in reading.hits if h.label in self.roles.gate)
         anchor = next((a for a in seen if reading.sentences[a.sentence].asserts), seen[0])
         sentence = reading.sentences[anchor.sentence]
         claim = doc[sentence.start : sentence.end].text.strip()
@@ -286,8 +292,8 @@ class Detector:
             return None
         near = {a.sentence + d for a in anchors for d in (-1, 0, 1)} & asserting
         cues = [h for h in reading.hits if h.sentence in near and not h.negated]
-        absent = [h for h in reading.hits if h.label == "USER_EVIDENCE" and h.negated and h.sentence in near]
-        connective = any(h.label == "CONNECTIVE" for h in cues)
+        absent = [h for h in reading.hits if h.label == self.roles.evidence and h.negated and h.sentence in near]
+        connective = any(h.label in self.roles.connective for h in cues)
         best: tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None = None
         present = {h.label for h in cues} | ({ABSENT_EVIDENCE} if absent else set())
         for card in self.catalog.cards:
@@ -307,7 +313,7 @@ class Detector:
             used = [a for a in anchors if any(abs(a.sentence - h.sentence) <= 1 for h in mine)]
             if not used:
                 continue
-            strength = max(ANCHOR_STRENGTH[a.label] for a in used)
+            strength = max(self.roles.anchors[a.label] for a in used)
             cue_weight = sum(spec[label].weight for label in labels)
             bonus = CONNECTIVE_BONUS if connective and cue_weight >= STRONG_CUE else 0.0
             score = min(MAX_CONFIDENCE, card.detect.base_confidence + strength + cue_weight + bonus)
@@ -338,17 +344,17 @@ class Detector:
         return None
 
 
-def _evidence_scan(nlp: Language, catalog: Catalog) -> EvidenceScan:
+def _evidence_scan(nlp: Language, catalog: Catalog, roles: Roles) -> EvidenceScan:
     """The phrase scan for messages without a benchmark: evidence terms and their fixed-word patterns."""
-    evidence = catalog.lexicon("user_evidence")
-    phrases = list(evidence.terms)
-    for pattern in evidence.patterns:
-        phrases += as_phrases(nlp, pattern) or []
-    negators = catalog.lexicons.get("negators")
-    pending = catalog.lexicons.get("pending")
-    return EvidenceScan.build(
-        phrases, negators.terms if negators else ["not"], pending.terms if pending else ["pending"]
-    )
+    phrases: list[str] = []
+    for name in roles.lexicons_for(catalog, "evidence"):
+        evidence = catalog.lexicon(name)
+        phrases += evidence.terms
+        for pattern in evidence.patterns:
+            phrases += as_phrases(nlp, pattern) or []
+    negators = [t for name in roles.lexicons_for(catalog, "negator") for t in catalog.lexicon(name).terms]
+    pending = [t for name in roles.lexicons_for(catalog, "pending") for t in catalog.lexicon(name).terms]
+    return EvidenceScan.build(phrases, negators, pending)
 
 
 def _one_cue_per_word(found: list[Hit], spec: dict[str, Cue]) -> list[Hit]:

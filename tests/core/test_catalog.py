@@ -153,7 +153,19 @@ def test_the_contract_between_cards_and_lexicons_is_checked(rules_copy: Path) ->
 
 
 def test_a_missing_lexicon_the_detector_reads_is_a_problem_not_a_crash(rules_copy: Path) -> None:
-    """Deleting question_words.yaml gives one clear problem naming it (it used to be a KeyError in lint)."""
+    """Deleting question_words.yaml gives one clear problem naming the role it held (it used to be a KeyError)."""
     (rules_copy / "lexicon" / "question_words.yaml").unlink()
     problems = _problems(rules_copy)
-    assert any(p.endswith("question_words: required lexicon is missing") for p in problems), problems
+    assert any("role question: exactly one lexicon needs this role (found: none)" in p for p in problems), problems
+
+
+def test_a_third_card_needs_no_python_change(rules_copy: Path) -> None:
+    """A new card file with its own cue labels loads and fires on its example, beside the two shipped cards."""
+    card = (rules_copy / "RF-39.yaml").read_text().replace("id: RF-39", "id: XX-7", 1)
+    card = card.replace("related: [FM-16]", "related: [RF-39]")
+    (rules_copy / "XX-7.yaml").write_text(card)
+    catalog = load_catalog(rules_copy)
+    assert [c.id for c in catalog.cards] == ["FM-16", "RF-39", "XX-7"]
+    detector = Detector.from_catalog(catalog, use_model=False)
+    detection = detector.detect("The benchmark is up 4 points, so we are clearly better.")
+    assert detection.fired and detection.card_id in ("RF-39", "XX-7")
