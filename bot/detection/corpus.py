@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 DEV_SHARE = 0.25
+MAX_PER_SOURCE = 5
 
 
 def source_key(source: str) -> str:
@@ -38,17 +40,25 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 def split_parts(parts_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """{"train": [...], "dev": [...], "test": [...]} from the part files in `parts_dir`, texts de-duplicated."""
-    test = [row for path in sorted(parts_dir.glob("*_test.jsonl")) for row in _read(path)]
-    test_sources = {source_key(r["source"]) for r in test}
-    seen = {r["text"].strip().lower() for r in test}
-    split: dict[str, list[dict[str, Any]]] = {"train": [], "dev": [], "test": test}
+    split: dict[str, list[dict[str, Any]]] = {"train": [], "dev": [], "test": []}
+    used: Counter[str] = Counter()
+    seen: set[str] = set()
+
+    def take(row: dict[str, Any]) -> bool:
+        """At most MAX_PER_SOURCE lines a source (writers in parallel may meet the same page), each text once."""
+        key, text = source_key(row["source"]), row["text"].strip().lower()
+        if used[key] >= MAX_PER_SOURCE or text in seen:
+            return False
+        used[key] += 1
+        seen.add(text)
+        return True
+
+    split["test"] = [row for path in sorted(parts_dir.glob("*_test.jsonl")) for row in _read(path) if take(row)]
+    test_sources = {source_key(r["source"]) for r in split["test"]}
     for path in sorted(parts_dir.glob("*_train.jsonl")):
         for row in _read(path):
-            text = row["text"].strip().lower()
-            if source_key(row["source"]) in test_sources or text in seen:
-                continue
-            seen.add(text)
-            split["dev" if in_dev(row["source"]) else "train"].append(row)
+            if source_key(row["source"]) not in test_sources and take(row):
+                split["dev" if in_dev(row["source"]) else "train"].append(row)
     return split
 
 

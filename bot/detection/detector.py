@@ -241,7 +241,7 @@ class Detector:
             probability = None
         else:
             probability = scores.claim
-            confidence = self.classifier.blend.score(rules.score, scores.claim, rules.veto is not None)
+            confidence = self.classifier.blend.score(rules.score, scores.claim, rules.veto is not None, rules.fires)
             tier = self.classifier.blend.tier(confidence)
         if tier is None:
             triggers = rules.triggers if rules.card is not None else ()

@@ -4,6 +4,7 @@ and write the model with its manifest. Deterministic: the same config, data and 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
 from collections.abc import Iterable, Sequence
@@ -26,8 +27,9 @@ from bot.detection.detector import Detector
 from bot.detection.pipeline import build_pipeline
 
 CONFIG_PATH = Path(__file__).resolve().parent / "textcat.cfg"
-WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
+WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 VETOES = (0.0, 0.25, 0.5, 1.0)
+BOOSTS = (0.0, 0.1, 0.2, 0.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,10 @@ class Signal:
     vetoed: bool
     probability: float
     is_claim: bool
+    rules_fire: bool = False
+
+    def scored(self, blend: Blend) -> float:
+        return blend.score(self.rule_score, self.probability, self.vetoed, self.rules_fire) if self.anchored else 0.0
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -107,6 +113,12 @@ def _train_nlp(config: Config, rows: Sequence[Row], texts: Sequence[list[str]], 
     return nlp
 
 
+def card_examples(catalog: Catalog) -> list[Row]:
+    """Every card's match examples (claims of that card) and no_match examples."""
+    rows = [Row(text, card.id) for card in catalog.cards for text in card.examples.match]
+    return rows + [Row(text, None) for card in catalog.cards for text in card.examples.no_match]
+
+
 def signals(detector: Detector, rows: Sequence[Row]) -> list[Signal]:
     """The detector's raw signals on each row, as it would see them at run time (no thread context)."""
     out = []
@@ -117,13 +129,13 @@ def signals(detector: Detector, rows: Sequence[Row]) -> list[Signal]:
             continue
         verdict, scores = weighed
         p = scores.claim if scores is not None else 0.0
-        out.append(Signal(True, verdict.score, verdict.veto is not None, p, row.pattern is not None))
+        out.append(Signal(True, verdict.score, verdict.veto is not None, p, row.pattern is not None, verdict.fires))
     return out
 
 
 def cut_at_precision(scored: Sequence[tuple[float, bool]], precision: float, min_fires: int) -> float | None:
-    """The lowest score t such that for every cut at or above t (with at least `min_fires` items above it) the
-    precision is at least `precision`: a conservative, monotone reading of the precision curve."""
+    """The lowest score t at which the messages scored t or more (at least `min_fires` of them) have at least
+    `precision`: the cut where the interpolated precision curve crosses the target."""
     ranked = sorted(scored, key=lambda x: -x[0])
     tp = fp = 0
     best: float | None = None
@@ -131,38 +143,53 @@ def cut_at_precision(scored: Sequence[tuple[float, bool]], precision: float, min
         tp += positive
         fp += not positive
         last_of_tie = i + 1 == len(ranked) or ranked[i + 1][0] < value
-        if not last_of_tie or value <= 0.0:
-            continue
-        if tp / (tp + fp) >= precision:
-            if tp + fp >= min_fires:
-                best = value
-        elif tp + fp >= min_fires:
-            break
+        if last_of_tie and value > 0.0 and tp + fp >= min_fires and tp / (tp + fp) >= precision:
+            best = value
     return best
 
 
+def _at(signals_: Sequence[Signal], blend: Blend, cut: float) -> tuple[float, float]:
+    """(precision, recall) of the messages the blend scores at or above `cut`."""
+    fired = [s for s in signals_ if s.anchored and s.scored(blend) >= cut]
+    tp = sum(s.is_claim for s in fired)
+    claims = sum(s.is_claim for s in signals_) or 1
+    return (tp / len(fired) if fired else 1.0), tp / claims
+
+
 def choose_blend(
-    dev: Sequence[Signal], reply_precision: float, probable_precision: float, min_fires: int
+    dev: Sequence[Signal],
+    reply_precision: float,
+    probable_precision: float,
+    min_fires: int,
+    synthetic: Sequence[Signal] = (),
+    synthetic_bar: tuple[float, float] = (0.97, 0.90),
+    examples: Sequence[Signal] = (),
 ) -> tuple[Blend, dict[str, float]]:
-    """The (weight, veto) whose reply cut keeps dev precision at the target with the most recall; then the
-    probable cut below it."""
-    claims = sum(s.is_claim for s in dev) or 1
-    best: tuple[float, Blend] | None = None
-    for weight in WEIGHTS:
-        for veto in VETOES:
-            blend = Blend(weight, veto, 1.0, 1.0)
-            scored = [(blend.score(s.rule_score, s.probability, s.vetoed) if s.anchored else 0.0, s.is_claim)
-                      for s in dev]
-            reply = cut_at_precision(scored, reply_precision, min_fires)
-            if reply is None:
-                continue
-            recall = sum(pos for v, pos in scored if v >= reply) / claims
-            if best is None or recall > best[0] + 1e-9:
-                probable = cut_at_precision(scored, probable_precision, min_fires) or reply
-                best = (recall, Blend(weight, veto, round(reply, 4), round(min(probable, reply), 4)))
+    """The (weight, veto) whose reply cut keeps real-derived dev precision at the target with the most recall,
+    among those that also keep the synthetic Slack-style sets at their bar (precision, recall) at the same cut
+    (when none does, the one closest to it); the cards' own examples must hold (every match example at or above
+    the reply cut, every no_match example below it). Then the probable cut below the reply cut."""
+    best: tuple[tuple[bool, float], Blend, float] | None = None
+    for weight, veto, boost in itertools.product(WEIGHTS, VETOES, BOOSTS):
+        blend = Blend(weight, veto, boost, 1.0, 1.0)
+        scored = [(s.scored(blend), s.is_claim) for s in dev]
+        reply = cut_at_precision(scored, reply_precision, min_fires)
+        if reply is None:
+            continue
+        if any((s.scored(blend) >= reply) != s.is_claim for s in examples):
+            continue
+        recall = _at(dev, blend, reply)[1]
+        synth_p, synth_r = _at(synthetic, blend, reply) if synthetic else (1.0, 1.0)
+        meets = synth_p >= synthetic_bar[0] and synth_r >= synthetic_bar[1]
+        key = (meets, recall if meets else recall + synth_r)
+        if best is None or key > best[0]:
+            probable = cut_at_precision(scored, probable_precision, min_fires) or reply
+            best = (key, Blend(weight, veto, boost, round(reply, 4), round(min(probable, reply), 4)), recall)
     if best is None:
-        return Blend(0.0, 1.0, 0.6, 0.6), {"reply_recall": 0.0}
-    return best[1], {"reply_recall": round(best[0], 4)}
+        return Blend(0.0, 1.0, 0.0, 0.6, 0.6), {"reply_recall": 0.0}
+    synth_p, synth_r = _at(synthetic, best[1], best[1].reply) if synthetic else (1.0, 1.0)
+    return best[1], {"reply_recall": round(best[2], 4), "synthetic_precision": round(synth_p, 4),
+                     "synthetic_recall": round(synth_r, 4), "synthetic_bar_met": float(best[0][0])}
 
 
 def dev_metrics(dev: Sequence[Signal], blend: Blend) -> dict[str, float]:
@@ -173,7 +200,7 @@ def dev_metrics(dev: Sequence[Signal], blend: Blend) -> dict[str, float]:
         return {"precision": round(tp / (tp + fp), 4) if tp + fp else 1.0, "recall": round(tp / claims, 4)}
 
     def score(s: Signal) -> float:
-        return blend.score(s.rule_score, s.probability, s.vetoed)
+        return s.scored(blend)
 
     return {"items": len(dev), "claims": sum(s.is_claim for s in dev),
             **{f"reply_{k}": v for k, v in at(blend.reply).items()},
@@ -193,6 +220,8 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         rows += read_rows(path)
     for path in real:
         rows += read_rows(path) * int(settings["real_weight"])
+    if settings.get("skip_borderline", False):
+        rows = [r for r in rows if r.clarity != "borderline"]
     labels = [*sorted({r.pattern for r in rows if r.pattern} | {card.id for card in catalog.cards}), NO_CLAIM]
 
     texts = [rules.model_tokens(r.text) if use_features else [t.text for t in rules.nlp(clean(r.text))] for r in rows]
@@ -202,8 +231,11 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     manifest: dict[str, Any] = {"rule_features": use_features}
     detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, manifest))
     dev = signals(detector, read_rows(dev_path))
+    synthetic_rows = [row for path in synthetic for row in read_rows(path)]
     blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
-                                 int(settings["min_reply_fires"]))
+                                 int(settings["min_reply_fires"]), signals(detector, synthetic_rows),
+                                 (float(settings["synthetic_precision"]), float(settings["synthetic_recall"])),
+                                 signals(detector, card_examples(catalog)))
     files = [*synthetic, *real, dev_path]
     manifest = {
         "component": "textcat",

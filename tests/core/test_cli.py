@@ -56,7 +56,7 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
         "",
         json.dumps({"no_text": 1}),
         json.dumps([1, 2]),
-        json.dumps("a JSON string: it tops MMLU, let's switch"),
+        json.dumps("Claude beats GPT-4o on SWE-bench Verified, let's switch."),  # a JSON string
     ]
     stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe invalid utf-8 MMLU\n" + ("x" * 40_000).encode() + b"\n"
     result = _mirage("scan", stdin=stdin)

@@ -41,9 +41,10 @@ def test_delta_celebration_fires_rf39(detector: Detector) -> None:
     ],
 )
 def test_claims_fire_the_expected_card(detector: Detector, text: str, card: str) -> None:
-    """Selection arguments go to FM-16; deltas and sufficiency arguments go to RF-39."""
+    """Selection arguments go to FM-16; deltas and sufficiency arguments go to RF-39 (caught at the reply tier or,
+    where the trained classifier is less sure, the probable tier, which logs a shadow incident)."""
     detection = detector.detect(text)
-    assert (detection.fired, detection.card_id) == (True, card), detection.reason
+    assert (detection.tier is not None, detection.card_id) == (True, card), detection.reason
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,7 @@ def test_prefilter_never_hides_an_anchor(detector: Detector, catalog: Catalog, d
 def test_evidence_that_is_not_back_yet_counts_as_missing(detector: Detector) -> None:
     """'The CSAT survey isn't back yet' is missing evidence: beside a celebrated delta it is a claim, not a defence."""
     detection = detector.detect("the CSAT survey isn't back yet but the judge scores are up across the board 🎉")
-    assert detection.fired and detection.card_id == "RF-39"
+    assert detection.tier is not None and detection.card_id == "RF-39"
     backed = detector.detect("the CSAT survey came back and the judge scores are up across the board 🎉")
     assert not backed.fired and backed.cites_user_outcome
 

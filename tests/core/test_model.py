@@ -1,0 +1,53 @@
+"""The trained classifier ships with the package, says how it was made, and is in step with the data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import spacy
+from spacy.util import load_config
+from thinc.api import Config
+
+from bot.detection.classifier import MODEL_DIR
+from bot.detection.train import CONFIG_PATH, data_hash, training_files
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_MODEL_BYTES = 10 * 1024 * 1024
+
+
+def _manifest() -> dict[str, object]:
+    return dict(json.loads((MODEL_DIR / "manifest.json").read_text(encoding="utf-8")))
+
+
+def test_manifest_records_how_the_model_was_made() -> None:
+    """The manifest names the component, spaCy version, seed, labels, data files, blend and dev metrics."""
+    manifest = _manifest()
+    assert manifest["component"] == "textcat"
+    assert manifest["spacy_version"] == spacy.about.__version__
+    config: Config = load_config(CONFIG_PATH)
+    assert manifest["seed"] == config["mirage"]["seed"]
+    assert set(manifest["labels"]) >= {"FM-16", "RF-39", "NO_CLAIM"}  # type: ignore[arg-type]
+    blend = manifest["blend"]
+    assert isinstance(blend, dict) and 0.0 < blend["probable"] <= blend["reply"] <= 1.0
+    metrics = manifest["dev_metrics"]
+    assert isinstance(metrics, dict) and metrics["reply_precision"] >= 0.9 and metrics["items"] >= 500
+
+
+def test_model_is_in_step_with_its_data_and_config() -> None:
+    """Change a training file or the config without `mirage train`, and this fails: the shipped model must be the
+    one those files make."""
+    config: Config = load_config(CONFIG_PATH)
+    synthetic, real, dev = training_files(ROOT, config)
+    files = [*synthetic, *real, dev]
+    assert [str(p.relative_to(ROOT)) for p in files] == _manifest()["data_files"]
+    assert data_hash(ROOT, files, CONFIG_PATH.read_text(encoding="utf-8")) == _manifest()["data_hash"], (
+        "training data or config changed: run `mirage train` and commit bot/detection/trained"
+    )
+
+
+def test_model_is_small_and_inside_the_package() -> None:
+    """The model lives under bot/ (shipped in the wheel) and stays under 10 MB."""
+    assert MODEL_DIR.is_relative_to(ROOT / "bot")
+    size = sum(p.stat().st_size for p in MODEL_DIR.rglob("*") if p.is_file())
+    assert 0 < size < MAX_MODEL_BYTES
