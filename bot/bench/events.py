@@ -185,9 +185,12 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
     from bot.catalog import load_catalog
     from bot.detection import Detector
     from bot.service.deps import Deps
+    from bot.service.worker import InboxWorker
     from bot.settings import Settings
-    from bot.slack.app import build_app
+    from bot.slack.app import build_app, read_identity
+    from bot.slack.client import build_client
     from bot.slack.http import wsgi_app
+    from bot.slack.processing import EventProcessor
     from bot.store.engine import make_engine, session_scope, upgrade_database
     from bot.store.models import Incident
 
@@ -204,8 +207,12 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         upgrade_database(engine)
         catalog = load_catalog(settings.rules_dir)
         deps = Deps(engine=engine, detector=Detector.from_catalog(catalog), catalog=catalog, settings=settings)
-        app = build_app(settings, deps, workers=8)
-        server = create_server(wsgi_app(app, engine), host="127.0.0.1", port=0, threads=16)
+        client = build_client(settings)
+        identity, authorization = read_identity(client)
+        app = build_app(settings, deps, client=client, authorization=authorization)
+        worker = InboxWorker(deps, EventProcessor(client, deps, identity), threads=settings.inbox_workers)
+        worker.start()
+        server = create_server(wsgi_app(app, SECRET, deps.writable), host="127.0.0.1", port=0, threads=16)
         app_port = int(server.effective_port)  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()
@@ -225,6 +232,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         with session_scope(engine) as s:
             incidents = int(s.exec(select(func.count()).select_from(Incident)).one())
         server.close()
+        worker.stop()
         stop.set()
         double.join(timeout=10)
         engine.dispose()

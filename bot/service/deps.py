@@ -6,11 +6,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.catalog import Catalog
@@ -57,6 +58,7 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     seen: SeenEvents = field(default_factory=SeenEvents)
     settings_ttl: float = 5.0  # seconds a channel's mode is cached; `/mirage mode` here refreshes it at once
+    inbox_signal: threading.Event = field(default_factory=threading.Event)  # set when the inbox has new rows
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _channels: dict[tuple[str, str], tuple[float, ChannelFacts]] = field(default_factory=dict)
 
@@ -87,6 +89,21 @@ class Deps:
         with self._write_lock, session_scope(self.engine) as s:
             yield s
 
+
+    def writable(self) -> bool:
+        """Readiness: the database takes a write right now (a no-op UPDATE, rolled back)."""
+        try:
+            with self._write_lock if self.engine.dialect.name == "sqlite" else nullcontext(), \
+                    self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(text("UPDATE inbox SET attempts = attempts WHERE id = -1"))
+                transaction.rollback()
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def wake(self) -> None:
+        """Tell the inbox worker there is something new to claim."""
+        self.inbox_signal.set()
 
     @property
     def caps(self) -> Caps:

@@ -1,0 +1,151 @@
+"""The inbox: Slack events stored before they are acknowledged, then claimed and processed from the table.
+
+PostgreSQL: several workers (threads and processes) claim rows with `SELECT ... FOR UPDATE SKIP LOCKED`.
+SQLite: one process; its threads claim under the bot's write lock (see `Deps.writing`). A claim is a lease: a row
+left `working` by a process that died is claimable again once `lease` has passed (and at once, on SQLite, when the
+single process starts again: `release_claims`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from bot.store.models import INBOX_KINDS, InboxItem
+
+MAX_ERROR = 1000
+TABLE = InboxItem.__table__  # type: ignore[attr-defined]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def message_key(workspace_id: str, channel_id: str, ts: str) -> str:
+    """A message's identity across live events, Slack retries, second event ids and replay."""
+    return f"{workspace_id}:{channel_id}:{ts}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    event_id: str
+    kind: str
+    workspace_id: str
+    channel_id: str
+    payload: str
+    message_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in INBOX_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(INBOX_KINDS)}; got {self.kind!r}")
+        if not self.event_id:
+            raise ValueError("event_id must not be empty")
+
+
+def accept(s: Session, item: NewItem) -> bool:
+    """Store `item` unless its event id or message key is already there; True when it was new."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert(TABLE) if dialect == "postgresql" else sqlite.insert(TABLE)
+    now = _now()
+    values = {"event_id": item.event_id, "message_key": item.message_key, "kind": item.kind,
+              "workspace_id": item.workspace_id, "channel_id": item.channel_id, "payload": item.payload,
+              "state": "pending", "applied": False, "attempts": 0, "received_at": now, "available_at": now}
+    result = s.execute(insert.values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _claimable(now: datetime, lease: timedelta) -> object:
+    return or_(
+        and_(col(InboxItem.state) == "pending", col(InboxItem.available_at) <= now),
+        and_(col(InboxItem.state) == "working", col(InboxItem.claimed_at) < now - lease),
+    )
+
+
+def claim(s: Session, worker: str, limit: int = 1, lease: timedelta = timedelta(minutes=5)) -> list[InboxItem]:
+    """Claim up to `limit` rows, oldest first, for `worker`; they are `working` when the transaction commits."""
+    now = _now()
+    query = select(InboxItem).where(_claimable(now, lease)).order_by(col(InboxItem.id)).limit(limit)  # type: ignore[arg-type]
+    if s.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(s.scalars(query))
+    if rows:
+        s.execute(update(TABLE).where(TABLE.c.id.in_([r.id for r in rows]))
+                  .values(state="working", claimed_at=now, claimed_by=worker, attempts=TABLE.c.attempts + 1))
+    for row in rows:  # the same values on the objects handed out (not flushed again)
+        s.expunge(row)
+        row.state, row.claimed_at, row.claimed_by, row.attempts = "working", now, worker, row.attempts + 1
+    return rows
+
+
+def mark_applied(s: Session, item_id: int) -> bool:
+    """Record, inside the transaction that stores a message's effect, that the effect is stored. True the first
+    time for this row; False when an earlier attempt already stored it (then store nothing again)."""
+    result = s.execute(
+        update(TABLE).where(TABLE.c.id == item_id, TABLE.c.applied.is_(False)).values(applied=True)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(s: Session, item_id: int, error: str | None = None) -> None:
+    """The row is done (or, with `error`, failed for good); its payload (message text) is dropped."""
+    s.execute(
+        update(TABLE)
+        .where(TABLE.c.id == item_id)
+        .values(state="failed" if error else "done", finished_at=_now(), payload=None,
+                error=error[:MAX_ERROR] if error else None)
+    )
+
+
+def finish_many(s: Session, item_ids: list[int]) -> None:
+    """`finish` for several rows at once (done)."""
+    if item_ids:
+        s.execute(
+            update(TABLE)
+            .where(TABLE.c.id.in_(item_ids))
+            .values(state="done", finished_at=_now(), payload=None, error=None)
+        )
+
+
+def retry_later(s: Session, item_id: int, delay: timedelta, error: str) -> None:
+    """Put a claimed row back, claimable again after `delay`."""
+    s.execute(
+        update(TABLE)
+        .where(TABLE.c.id == item_id)
+        .values(state="pending", available_at=_now() + delay, claimed_at=None, claimed_by=None,
+                error=error[:MAX_ERROR])
+    )
+
+
+def release_claims(s: Session) -> int:
+    """Every `working` row back to `pending` (SQLite at start: the one process that claimed them is gone)."""
+    result = s.execute(
+        update(TABLE).where(TABLE.c.state == "working").values(state="pending", claimed_at=None,
+                                                                           claimed_by=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def counts(s: Session) -> dict[str, int]:
+    """Rows per state."""
+    rows = s.execute(select(col(InboxItem.state), func.count()).group_by(col(InboxItem.state))).all()
+    return {state: int(n) for state, n in rows}
+
+
+def next_available(s: Session) -> datetime | None:
+    """When the next pending row becomes claimable (None: nothing pending)."""
+    found: datetime | None = s.scalar(
+        select(func.min(InboxItem.available_at)).where(col(InboxItem.state) == "pending")
+    )
+    return None if found is None else (found.replace(tzinfo=UTC) if found.tzinfo is None else found)
+
+
+def purge_finished(s: Session, before: datetime) -> int:
+    """Delete done and failed rows finished before `before`."""
+    result = s.execute(
+        delete(InboxItem).where(col(InboxItem.state).in_(("done", "failed")), col(InboxItem.finished_at) < before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
