@@ -54,8 +54,9 @@ def accept(s: Session, item: NewItem) -> bool:
     values = {"event_id": item.event_id, "message_key": item.message_key, "kind": item.kind,
               "workspace_id": item.workspace_id, "channel_id": item.channel_id, "payload": item.payload,
               "state": "pending", "applied": False, "attempts": 0, "received_at": now, "available_at": now}
-    result = s.execute(insert.values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether a row went in (rowcount is not reliable for INSERT ... ON CONFLICT on every driver)
+    result = s.execute(insert.values(**values).on_conflict_do_nothing().returning(TABLE.c.id))
+    return result.first() is not None
 
 
 def _claimable(now: datetime, lease: timedelta) -> object:

@@ -32,7 +32,7 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 
 @pytest.fixture
 def slack() -> Iterator[SlackDouble]:
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     double = SlackDouble(server)
     double.install()
