@@ -9,6 +9,7 @@ backlog (messages are processed by the inbox worker, bot.service.worker). `auth.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +34,21 @@ def read_identity(client: WebClient) -> tuple[BotIdentity, AuthorizeResult]:
     identity = BotIdentity(user_id=response.get("user_id"), bot_id=response.get("bot_id"),
                            team_id=response.get("team_id"), url=response.get("url"))
     return identity, AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=client.token)
+
+
+HANDLED_EVENTS = frozenset({"message", "app_mention", "app_home_opened"})
+
+
+def acknowledge_unhandled_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """An event Mirage has no listener for is acknowledged (200, so Slack does not retry it), not logged in full."""
+    if body.get("type") == "event_callback":
+        event = body.get("event")
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not isinstance(kind, str) or kind not in HANDLED_EVENTS:
+            log.info("event %s acknowledged, nothing to do for type %r", str(body.get("event_id"))[:100],
+                     str(kind)[:40])
+            return BoltResponse(status=200, body="")
+    return next()
 
 
 def build_app(
@@ -64,6 +80,7 @@ def build_app(
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=INTERACTIVE_WORKERS,
                                                                   thread_name_prefix="mirage-interactive"),
     )
+    app.use(acknowledge_unhandled_events)
     for module in (message, mention, command, actions, home):
         module.register(app, deps)
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.policy import ignored
 from bot.service.deps import Deps
@@ -99,6 +99,9 @@ def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> inbox.NewIte
     except ValueError as exc:
         return str(exc)
     event = cleaned["event"]
+    subtype = event.get("subtype")
+    if subtype is not None and (not isinstance(subtype, str) or len(subtype) > MAX_ID):
+        return "message with an unusable subtype"
     if replaced:
         log.info("event %s: %d NUL or lone-surrogate characters replaced by U+FFFD", body.get("event_id"), replaced)
     event_id = _identifier(cleaned.get("event_id"))
@@ -137,10 +140,21 @@ def accept_event(deps: Deps, body: Mapping[str, Any], bot_user_id: str | None) -
         log.info("event %s skipped: %s", str(body.get("event_id"))[:MAX_ID], item)
         return Intake(skipped=item)
     try:
-        with deps.writing() as s:
-            stored = inbox.accept(s, item)
+        stored = _store(deps, item)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
+        try:  # the pool was reset (a stale or read-only connection): once more on a fresh connection
+            stored = _store(deps, item)
+        except SQLAlchemyError as again:
+            raise IntakeUnavailable(f"inbox write failed: {type(again).__name__}") from None
     except SQLAlchemyError as exc:
         raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
     if stored:
         deps.wake()
     return Intake(stored=stored, duplicate=not stored)
+
+
+def _store(deps: Deps, item: inbox.NewItem) -> bool:
+    with deps.writing() as s:
+        return inbox.accept(s, item)
