@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, and_, delete, func, or_, select, update
@@ -426,19 +426,27 @@ def _run_filter(workspace_id: str, channel_id: str, week: IsoWeek) -> ColumnElem
     )
 
 
-def claim_digest_run(s: Session, workspace_id: str, channel_id: str, week: IsoWeek) -> bool:
+STALE_DIGEST_CLAIM = timedelta(minutes=15)  # a claim this old was never finished: its process died mid-post
+
+
+def claim_digest_run(s: Session, workspace_id: str, channel_id: str, week: IsoWeek,
+                     stale_after: timedelta = STALE_DIGEST_CLAIM) -> bool:
     """Claim the right to post this channel's digest for `week`. True for exactly one claimant across processes
-    (the UNIQUE constraint decides); a run that was finished as failed can be claimed again."""
+    (the UNIQUE constraint decides); a run that was finished as failed, or claimed longer than `stale_after` ago and
+    never finished (the claimant was killed), can be claimed again."""
     try:
         with s.begin_nested():
             s.add(DigestRun(workspace_id=workspace_id, channel_id=channel_id, week=str(week), claimed_at=_now()))
         return True
     except IntegrityError:
         pass
+    now = _now()
     retried = s.execute(
         update(DigestRun)
-        .where(_run_filter(workspace_id, channel_id, week), col(DigestRun.status) == "failed")
-        .values(status="claimed", claimed_at=_now(), error=None)
+        .where(_run_filter(workspace_id, channel_id, week),
+               or_(col(DigestRun.status) == "failed",
+                   and_(col(DigestRun.status) == "claimed", col(DigestRun.claimed_at) < now - stale_after)))
+        .values(status="claimed", claimed_at=now, error=None)
     )
     return bool(retried.rowcount)  # type: ignore[attr-defined]
 
