@@ -114,3 +114,23 @@ def test_nul_and_surrogates_never_reach_the_database_raw(engine: Engine) -> None
     with engine.connect() as c:
         stored = c.execute(text("SELECT payload FROM inbox WHERE event_id = 'EvNUL'")).scalar_one()
     assert json.loads(stored) == {"text": "a\x00b\ud800c"}
+
+
+def test_retention_deletes_finished_rows_after_a_week(engine: Engine) -> None:
+    """The daily retention job deletes inbox rows finished more than a week ago and keeps the rest."""
+    from datetime import UTC, datetime
+
+    from bot.digest.schedule import purge_expired
+    from bot.settings import Settings
+
+    with session_scope(engine) as s:
+        for n in range(3):
+            inbox.accept(s, item(n))
+        rows = inbox.claim(s, "w", limit=2)
+        inbox.finish_many(s, [r.id for r in rows if r.id is not None])
+    now = datetime.now(UTC)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert purge_expired(engine, settings, now) == 0
+    assert purge_expired(engine, settings, now + timedelta(days=8)) == 2
+    with session_scope(engine) as s:
+        assert inbox.counts(s) == {"pending": 1}
