@@ -34,8 +34,10 @@ CHATTER = ("lunch at noon?", "the deploy finished, thanks all", "can someone rev
 # ---- the Slack double (its own process) ---------------------------------------------------------------------------
 
 
-def _double_main(port_out: Any, stop: Any) -> None:
+def _double_main(port_out: Any, stop: Any, post_delay: float = 0.0) -> None:
     replies: dict[str, float] = {}
+    counts: dict[str, int] = {}  # thread -> replies posted there (more than one is a duplicate)
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # what conversations.replies shows
     lock = threading.Lock()
     counter = iter(range(1, 10**9))
 
@@ -55,7 +57,7 @@ def _double_main(port_out: Any, stop: Any) -> None:
 
         def do_GET(self) -> None:
             with lock:
-                self._send({"replies": dict(replies)})
+                self._send({"replies": dict(replies), "counts": dict(counts)})
 
         def do_POST(self) -> None:
             arrived = time.monotonic()
@@ -69,14 +71,22 @@ def _double_main(port_out: Any, stop: Any) -> None:
             if method == "auth.test":
                 self._send({"ok": True, "user_id": "UMIRAGE", "bot_id": "BMIRAGE", "team_id": "T0BENCH"})
             elif method == "chat.postMessage":
+                thread = str(body.get("thread_ts"))
                 with lock:
-                    replies[str(body.get("thread_ts"))] = arrived
+                    replies.setdefault(thread, arrived)
+                    counts[thread] = counts.get(thread, 0) + 1
                     ts = f"1900000000.{next(counter):06d}"
+                    threads.setdefault((str(body.get("channel")), thread), []).append(
+                        {"ts": ts, "user": "UMIRAGE", "bot_id": "BMIRAGE", "metadata": body.get("metadata")})
+                if post_delay:
+                    threading.Event().wait(post_delay)
                 self._send({"ok": True, "channel": body.get("channel"), "ts": ts})
             elif method == "chat.getPermalink":
                 self._send({"ok": True, "permalink": "https://bench.slack.com/archives/x/p1"})
             elif method == "conversations.replies":
-                self._send({"ok": True, "messages": []})
+                with lock:
+                    found = list(threads.get((str(body.get("channel")), str(body.get("ts"))), []))
+                self._send({"ok": True, "messages": found})
             else:
                 self._send({"ok": True})
 
@@ -251,6 +261,9 @@ def events(
     claim_every: Annotated[int, typer.Option("--claim-every", min=0, help="Every Nth event is a claim (0: none).")] = 4,
     database_url: Annotated[str | None, typer.Option("--database-url", help="Default: a temp SQLite file.")] = None,
     drain: Annotated[float, typer.Option("--drain", help="Seconds to wait for the last replies.")] = 15.0,
+    faults: Annotated[bool, typer.Option("--faults/--no-faults",
+                                         help="Also measure a database outage and a SIGKILL under load.")] = True,
+    outage: Annotated[float, typer.Option("--outage", min=0.5, help="Seconds the database is down.")] = 10.0,
 ) -> None:
     """Signed events at a steady rate into the app in HTTP mode; ack and reply latency, lost events, peak memory."""
     r = run_bench(rate, seconds, claim_every, database_url, drain)
@@ -262,6 +275,11 @@ def events(
                    f"   (target p99 < {target} ms)")
     typer.echo(f"lost events {lost} (unacked {r.sent - r.acked}, claims without reply {r.claims - r.replied})")
     typer.echo(f"peak memory (app process RSS) {r.peak_rss_mb:.0f} MB")
+    if faults:
+        from bot.bench.faults import describe, run_faults
+
+        for result in run_faults(rate, seconds, claim_every, outage):
+            typer.echo(result if isinstance(result, str) else describe(result))
 
 
 def register(bench_app: typer.Typer) -> None:
