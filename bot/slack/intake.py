@@ -156,5 +156,5 @@ def accept_event(deps: Deps, body: Mapping[str, Any], bot_user_id: str | None) -
 
 
 def _store(deps: Deps, item: inbox.NewItem) -> bool:
-    with deps.writing() as s:
+    with deps.writing(urgent=True) as s:
         return inbox.accept(s, item)

@@ -8,10 +8,12 @@ single process starts again: `release_claims`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -46,17 +48,22 @@ class NewItem:
             raise ValueError("event_id must not be empty")
 
 
+@functools.cache
+def _accept_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect (so its compiled form is cached)."""
+    insert = postgresql.insert(TABLE) if dialect == "postgresql" else sqlite.insert(TABLE)
+    # RETURNING says whether a row went in (rowcount is not reliable for INSERT ... ON CONFLICT on every driver)
+    return insert.on_conflict_do_nothing().returning(TABLE.c.id)
+
+
 def accept(s: Session, item: NewItem) -> bool:
     """Store `item` unless its event id or message key is already there; True when it was new."""
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert(TABLE) if dialect == "postgresql" else sqlite.insert(TABLE)
     now = _now()
     values = {"event_id": item.event_id, "message_key": item.message_key, "kind": item.kind,
               "workspace_id": item.workspace_id, "channel_id": item.channel_id, "payload": item.payload,
               "state": "pending", "applied": False, "attempts": 0, "received_at": now, "available_at": now}
-    # RETURNING says whether a row went in (rowcount is not reliable for INSERT ... ON CONFLICT on every driver)
-    result = s.execute(insert.values(**values).on_conflict_do_nothing().returning(TABLE.c.id))
-    return result.first() is not None
+    connection = s.connection()
+    return connection.execute(_accept_statement(connection.dialect.name), values).first() is not None
 
 
 def _claimable(now: datetime, lease: timedelta) -> object:
@@ -82,13 +89,14 @@ def claim(s: Session, worker: str, limit: int = 1, lease: timedelta = timedelta(
     return rows
 
 
+_MARK_APPLIED = update(TABLE).where(TABLE.c.id == bindparam("item_id"), TABLE.c.applied.is_(False)).values(
+    applied=True)
+
+
 def mark_applied(s: Session, item_id: int) -> bool:
     """Record, inside the transaction that stores a message's effect, that the effect is stored. True the first
     time for this row; False when an earlier attempt already stored it (then store nothing again)."""
-    result = s.execute(
-        update(TABLE).where(TABLE.c.id == item_id, TABLE.c.applied.is_(False)).values(applied=True)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(s.connection().execute(_MARK_APPLIED, {"item_id": item_id}).rowcount)
 
 
 def finish(s: Session, item_id: int, error: str | None = None) -> None:
