@@ -9,22 +9,24 @@ from datetime import UTC, datetime
 import pytest
 from slack_bolt import App
 from slack_sdk import WebClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import select
 
+from bot.catalog import Catalog
+from bot.detection import Detector
 from bot.replay.export import ExportMessage
 from bot.replay.run import new_incident
 from bot.replay.store import write_incidents
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
 from bot.settings import Settings
-from bot.slack.app import read_identity
+from bot.slack.app import build_app, read_identity
 from bot.slack.processing import EventProcessor
 from bot.store import inbox
 from bot.store.engine import session_scope
 from bot.store.models import InboxItem, Incident
 
-from .conftest import Driver, new_ts
+from .conftest import Driver, InlineExecutor, new_ts
 from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
@@ -202,3 +204,39 @@ def test_nul_and_lone_surrogates_are_replaced_and_the_claim_still_answered(drive
     [incident] = incidents(deps)
     assert "\x00" not in incident.excerpt and "\ufffd" in incident.excerpt
     assert len(slack.of("chat.postMessage")) == 1
+
+
+@pytest.mark.postgres
+def test_nul_and_lone_surrogates_on_postgres_never_crash_after_the_ack(pg_engine: Engine, detector: Detector,
+                                                                        catalog: Catalog, settings: Settings,
+                                                                        slack: SlackDouble) -> None:
+    """On PostgreSQL (which refuses NUL in text) a claim with NUL and a lone surrogate is stored, recorded and
+    answered; the thread it came from is read without error."""
+    deps = Deps(engine=pg_engine, detector=detector, catalog=catalog, settings=settings)
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+    identity, authorization = read_identity(client)
+    app = build_app(settings, deps, client=client, listener_executor=InlineExecutor(), authorization=authorization)
+    driver = Driver(app, slack, InboxWorker(deps, EventProcessor(client, deps, identity)))
+    response, _ = driver.message(f"{CLAIM} \x00 and \ud800", thread_ts=None)
+    assert response.status == 200
+    with session_scope(pg_engine) as s:
+        assert inbox.counts(s) == {"done": 1}
+        [incident] = s.exec(select(Incident)).all()
+    assert "\ufffd" in incident.excerpt
+    assert len(slack.of("chat.postMessage")) == 1
+
+
+def test_auth_test_is_called_once_at_start_and_never_per_event(settings: Settings, deps: Deps,
+                                                                slack: SlackDouble) -> None:
+    """One auth.test at start serves Bolt's authorization, permalinks and is_self: none per event or command."""
+    client = WebClient(token="xoxb-test", base_url=slack.api_url)
+    identity, authorization = read_identity(client)
+    app = build_app(settings, deps, client=client, listener_executor=InlineExecutor(), authorization=authorization)
+    driver = Driver(app, slack, InboxWorker(deps, EventProcessor(client, deps, identity)))
+    for n in range(3):
+        driver.message(CLAIM, channel=f"C0AUTH{n}")
+        driver.command("help")
+    [incident, *_] = incidents(deps)
+    assert incident.permalink is not None and incident.permalink.startswith("https://test.slack.com/archives/")
+    assert len(slack.of("auth.test")) == 1
+    assert len(slack.of("chat.postMessage")) == 3
