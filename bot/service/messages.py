@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from sqlmodel import Session
+
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
 from bot.policy.model import POSTING_ACTIONS
 from bot.reply import Reply, compose_reply, escape
@@ -139,6 +141,18 @@ def _resume(message: IncomingMessage, incident: Incident | None, reply: Reply) -
         return Outcome(decision, incident_id=incident.id, duplicate=True, fired=True)
     answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident.id))
     return Outcome(decision, incident_id=incident.id, reply=reply, answer=answer, fired=True, resume=True)
+
+
+def is_plain_chatter(deps: Deps, message: IncomingMessage) -> bool:
+    """True when a message can be handled in full at intake: no benchmark or user-evidence word (the detector's
+    exact pre-filter), so its only effect is one more message in the channel's counters."""
+    return not deps.detector.needs_reading(message.text)
+
+
+def count_chatter(deps: Deps, s: Session, message: IncomingMessage) -> None:
+    """`handle_message`'s whole effect for plain chatter, inside the caller's transaction."""
+    if deps.channel_facts(message.workspace_id, message.channel_id).mode != "off":
+        q.add_daily_balance(s, message.workspace_id, message.channel_id, message.created_at.date(), messages=1)
 
 
 def record_post(

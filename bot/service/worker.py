@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as TimeoutError_
 
 from bot.service.deps import Deps
 from bot.store import inbox
@@ -29,6 +30,20 @@ Processor = Callable[[InboxItem], None]
 MAX_ATTEMPTS = 5
 POLL_SECONDS = 1.0  # how often an idle worker looks for rows another process stored or a retry that came due
 OUTAGE_BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+def is_outage(exc: SQLAlchemyError) -> bool:
+    """The database is down or unreachable (worth waiting for), as opposed to a statement that fails by itself."""
+    return isinstance(exc, OperationalError | InterfaceError | TimeoutError_) or bool(
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def describe(exc: Exception) -> str:
+    """A failure in a few words, for the log and the row: never a SQL statement or its parameters (message text)."""
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        return f"{type(exc).__name__}" + (f" ({type(orig).__name__})" if orig is not None else "")
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -128,6 +143,9 @@ class InboxWorker:
                     self.processed += 1
                 return True
             except SQLAlchemyError as exc:
+                if not is_outage(exc):
+                    self._retry_or_fail(row, exc)  # a statement that fails by itself: retrying in place won't help
+                    return False
                 # The database went away mid-row: keep the row and try it again when it answers (idempotent).
                 outages += 1
                 log.warning("inbox row %s: database unavailable (%s); retrying", row.id, type(exc).__name__)
@@ -151,7 +169,7 @@ class InboxWorker:
 
     def _retry_or_fail(self, row: InboxItem, exc: Exception) -> None:
         assert row.id is not None
-        reason = f"{type(exc).__name__}: {exc}"[:500]
+        reason = describe(exc)
         try:
             with self.deps.writing() as s:
                 if row.attempts >= MAX_ATTEMPTS:

@@ -2,7 +2,9 @@
 
 `accept_event` is called in the request thread. It returns quickly (one INSERT); when the database cannot take the
 write it raises `IntakeUnavailable`, and the HTTP layer answers 503 so that Slack delivers the event again
-(at-least-once intake). Events Mirage has nothing to do with (bots, itself, edits, joins) and events it cannot
+(at-least-once intake). Plain chatter (no benchmark or user-evidence word at all, by the detector's exact
+pre-filter) is handled in full in that same transaction: its row goes in done, with the channel's counter. Events
+Mirage has nothing to do with (bots, itself, edits, joins) and events it cannot
 use (no channel, an impossible ts) are acknowledged without being stored, with the reason logged (never the text).
 Text with NUL characters or lone surrogates (neither survives UTF-8 or PostgreSQL) is stored with U+FFFD instead.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.policy import ignored
 from bot.service.deps import Deps
+from bot.service.messages import IncomingMessage, count_chatter, is_plain_chatter
 from bot.slack.events import incoming_message, workspace_of
 from bot.store import inbox
 
@@ -80,7 +83,15 @@ def _identifier(value: object) -> str | None:
     return None
 
 
-def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> inbox.NewItem | str:
+@dataclass(frozen=True, slots=True)
+class Read:
+    """An event ready for the inbox, and the message it carries (None for a deletion)."""
+
+    item: inbox.NewItem
+    message: IncomingMessage | None = None
+
+
+def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> Read | str:
     """The inbox row for an Events API envelope, or the reason it is not stored."""
     event = body.get("event")
     if not isinstance(event, Mapping):
@@ -109,9 +120,9 @@ def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> inbox.NewIte
         deleted = valid_ts(event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts"))
         if deleted is None:
             return "message_deleted without a valid deleted_ts"
-        return inbox.NewItem(event_id=event_id or f"deleted:{inbox.message_key(workspace, channel, deleted)}",
-                             kind="deleted", workspace_id=workspace, channel_id=channel,
-                             payload=json.dumps(cleaned, ensure_ascii=True))
+        return Read(inbox.NewItem(event_id=event_id or f"deleted:{inbox.message_key(workspace, channel, deleted)}",
+                                  kind="deleted", workspace_id=workspace, channel_id=channel,
+                                  payload=json.dumps(cleaned, ensure_ascii=True)))
     ts = valid_ts(event.get("ts"))
     if ts is None:
         return "message without a valid ts"
@@ -125,36 +136,49 @@ def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> inbox.NewIte
         return "message with an unusable user id"
     if not isinstance(event.get("text", ""), str):
         return "message whose text is not a string"
-    skip = ignored(incoming_message(cleaned, event, bot_user_id).facts)
+    message = incoming_message(cleaned, event, bot_user_id)
+    skip = ignored(message.facts)
     if skip is not None:
         return skip.reason
     key = inbox.message_key(workspace, channel, ts)
-    return inbox.NewItem(event_id=event_id or key, kind="message", workspace_id=workspace, channel_id=channel,
-                         payload=json.dumps(cleaned, ensure_ascii=True), message_key=key)
+    return Read(inbox.NewItem(event_id=event_id or key, kind="message", workspace_id=workspace, channel_id=channel,
+                              payload=json.dumps(cleaned, ensure_ascii=True), message_key=key), message)
 
 
 def accept_event(deps: Deps, body: Mapping[str, Any], bot_user_id: str | None) -> Intake:
     """Store one event in the inbox (or say why not), then wake the worker. Raises IntakeUnavailable."""
-    item = read_event(body, bot_user_id)
-    if isinstance(item, str):
-        log.info("event %s skipped: %s", str(body.get("event_id"))[:MAX_ID], item)
-        return Intake(skipped=item)
+    read = read_event(body, bot_user_id)
+    if isinstance(read, str):
+        log.info("event %s skipped: %s", str(body.get("event_id"))[:MAX_ID], read)
+        return Intake(skipped=read)
+    chatter = read.message is not None and not mentions(read.message.text, bot_user_id) and \
+        is_plain_chatter(deps, read.message)
     try:
-        stored = _store(deps, item)
+        stored = _store(deps, read, chatter)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
         try:  # the pool was reset (a stale or read-only connection): once more on a fresh connection
-            stored = _store(deps, item)
+            stored = _store(deps, read, chatter)
         except SQLAlchemyError as again:
             raise IntakeUnavailable(f"inbox write failed: {type(again).__name__}") from None
     except SQLAlchemyError as exc:
         raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
-    if stored:
+    if stored and not chatter:
         deps.wake()
     return Intake(stored=stored, duplicate=not stored)
 
 
-def _store(deps: Deps, item: inbox.NewItem) -> bool:
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    return bool(bot_user_id) and f"<@{bot_user_id}" in text
+
+
+def _store(deps: Deps, read: Read, chatter: bool) -> bool:
+    """One transaction: the inbox row, and for plain chatter its whole effect too (the row goes in done)."""
+    if chatter and read.message is not None:
+        deps.channel_facts(read.message.workspace_id, read.message.channel_id)  # cached read, outside the write
     with deps.writing(urgent=True) as s:
-        return inbox.accept(s, item)
+        stored = inbox.accept(s, read.item, done=chatter)
+        if stored and chatter and read.message is not None:
+            count_chatter(deps, s, read.message)
+        return stored

@@ -56,12 +56,14 @@ def _accept_statement(dialect: str) -> Any:
     return insert.on_conflict_do_nothing().returning(TABLE.c.id)
 
 
-def accept(s: Session, item: NewItem) -> bool:
-    """Store `item` unless its event id or message key is already there; True when it was new."""
+def accept(s: Session, item: NewItem, done: bool = False) -> bool:
+    """Store `item` unless its event id or message key is already there; True when it was new. `done`: its effect
+    is stored in the same transaction by the caller, so the row goes in finished, without payload."""
     now = _now()
     values = {"event_id": item.event_id, "message_key": item.message_key, "kind": item.kind,
-              "workspace_id": item.workspace_id, "channel_id": item.channel_id, "payload": item.payload,
-              "state": "pending", "applied": False, "attempts": 0, "received_at": now, "available_at": now}
+              "workspace_id": item.workspace_id, "channel_id": item.channel_id,
+              "payload": None if done else item.payload, "state": "done" if done else "pending", "applied": done,
+              "attempts": 0, "received_at": now, "available_at": now, "finished_at": now if done else None}
     connection = s.connection()
     return connection.execute(_accept_statement(connection.dialect.name), values).first() is not None
 

@@ -147,7 +147,7 @@ def test_readiness_follows_writes_and_the_pool_recovers(app: App, deps: Deps, wo
         return int(codes[0].split()[0])
 
     def send(n: int) -> int:
-        body = event_body({"type": "message", "channel": "C1", "user": "U1", "text": "hello",
+        body = event_body({"type": "message", "channel": "C1", "user": "U1", "text": "MMLU went up",
                            "ts": f"1700000000.{n:06d}"}, f"EvRO{n}").encode()
         return call(app, body, headers=signed(body))[0]
 

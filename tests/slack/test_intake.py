@@ -240,3 +240,43 @@ def test_auth_test_is_called_once_at_start_and_never_per_event(settings: Setting
     assert incident.permalink is not None and incident.permalink.startswith("https://test.slack.com/archives/")
     assert len(slack.of("auth.test")) == 1
     assert len(slack.of("chat.postMessage")) == 3
+
+
+def test_a_row_whose_statement_fails_by_itself_is_retried_later_not_in_a_loop(deps: Deps, app: App,
+                                                                             slack: SlackDouble) -> None:
+    """A processing error that is not an outage (here an IntegrityError) puts the row back with a short reason,
+    without the SQL or its parameters, and the worker moves on instead of retrying it in place for ever."""
+    from sqlalchemy.exc import IntegrityError
+
+    def broken(_row: InboxItem) -> None:
+        raise IntegrityError("INSERT INTO incidents ... SECRETWORDS", {"excerpt": "SECRETWORDS"}, Exception("dup"))
+
+    worker = InboxWorker(deps, broken)
+    Driver(app, slack).message(CLAIM)
+    assert worker.drain() == 1
+    with session_scope(deps.engine) as s:
+        [row] = s.exec(select(InboxItem)).all()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.error is not None and "IntegrityError" in row.error and "SECRETWORDS" not in row.error
+
+
+def test_plain_chatter_is_handled_in_full_at_intake_and_counted_once(app: App, deps: Deps, slack: SlackDouble,
+                                                                      worker: InboxWorker) -> None:
+    """A message with no benchmark or user-evidence word is done in the intake transaction itself (its row goes
+    in done, with the channel's message counter); a retry or a second event id counts nothing again; a message
+    that mentions a benchmark still goes to the worker."""
+    from bot.store import queries as q
+
+    undrained = Driver(app, slack)
+    ts = new_ts()
+    undrained.message("lunch at noon?", ts=ts, event_id="Ev0LUNCH")
+    undrained.message("lunch at noon?", ts=ts, event_id="Ev0LUNCH", retry=1)
+    undrained.message("lunch at noon?", ts=ts, event_id="Ev0LUNCH2")
+    assert inbox_counts(deps) == {"done": 1}
+    undrained.message("MMLU is a benchmark of 57 subjects.")
+    assert inbox_counts(deps) == {"done": 1, "pending": 1}
+    assert worker.drain() == 1
+    with session_scope(deps.engine) as s:
+        stats = q.channel_stats(s, "T0TEAM", "C0GENERAL", deps.clock().replace(hour=0, minute=0))
+    assert (stats.messages, stats.benchmark_messages) == (2, 1)
+    assert slack.of("chat.postMessage") == []
