@@ -200,6 +200,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
     from bot.slack.app import build_app, read_identity
     from bot.slack.client import build_client
     from bot.slack.http import wsgi_app
+    from bot.slack.intake import direct_intake
     from bot.slack.processing import EventProcessor
     from bot.store.engine import make_engine, session_scope, upgrade_database
     from bot.store.models import Incident
@@ -222,7 +223,8 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         app = build_app(settings, deps, client=client, authorization=authorization)
         worker = InboxWorker(deps, EventProcessor(client, deps, identity), threads=settings.inbox_workers)
         worker.start()
-        server = create_server(wsgi_app(app, SECRET, deps.writable), host="127.0.0.1", port=0, threads=16)
+        server = create_server(wsgi_app(app, SECRET, deps.writable, intake=direct_intake(deps, identity.user_id)),
+                               host="127.0.0.1", port=0, threads=16)
         app_port = int(server.effective_port)  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()

@@ -122,9 +122,11 @@ def run(
     try:
         if http:
             from bot.slack.http import create
+            from bot.slack.intake import direct_intake
 
             bind_host, bind_port = host or settings.http_host, port or settings.http_port
-            server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable)
+            server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
+                            intake=direct_intake(deps, identity.user_id))
             log.info("Mirage listening on http://%s:%s/slack/events", bind_host, server.effective_port)
             server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
         else:

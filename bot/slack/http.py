@@ -29,6 +29,8 @@ MAX_SKEW_SECONDS = 300
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Probe = Callable[[], bool]
+Intake = Callable[[dict[str, Any]], bool]  # store one event; False when it could not be stored
+INBOX_EVENTS = ("message", "app_mention")
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,9 @@ def _check_signature(secret: bytes, environ: dict[str, Any], body: bytes) -> Non
         raise Rejected("401 Unauthorized", "invalid signature")
 
 
-def _check_body(environ: dict[str, Any], body: bytes) -> None:
-    """400 unless the body is what Slack sends: a JSON object, or a form (with a JSON-object `payload`)."""
+def _check_body(environ: dict[str, Any], body: bytes) -> dict[str, Any] | None:
+    """400 unless the body is what Slack sends: a JSON object (returned), or a form (with a JSON-object
+    `payload`; None)."""
     try:
         text = body.decode("utf-8")
         content_type = str(environ.get("CONTENT_TYPE") or "")
@@ -77,20 +80,34 @@ def _check_body(environ: dict[str, Any], body: bytes) -> None:
                 raise Rejected("400 Bad Request", "payload is not a JSON object")
             if payload is None and "command" not in form and "ssl_check" not in form:
                 raise Rejected("400 Bad Request", "form without payload or command")
-            return
-        if not isinstance(json.loads(text), dict):
-            raise Rejected("400 Bad Request", "body is not a JSON object")
+            return None
+        parsed = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Rejected("400 Bad Request", "malformed body") from None
+    if not isinstance(parsed, dict):
+        raise Rejected("400 Bad Request", "body is not a JSON object")
+    return parsed
+
+
+def _inbox_event(parsed: dict[str, Any] | None) -> bool:
+    """A message or mention event: what goes straight to the inbox."""
+    if parsed is None or parsed.get("type") != "event_callback":
+        return False
+    event = parsed.get("event")
+    return isinstance(event, dict) and event.get("type") in INBOX_EVENTS
 
 
 def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = None,
-             max_body: int = MAX_BODY_BYTES) -> WsgiApp:
+             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None) -> WsgiApp:
     """A WSGI callable: POST /slack/events -> checks -> Bolt; GET /healthz -> 200 while `ready()`; else 404.
 
     With `signing_secret` the timestamp and signature are checked here (401) before the body is parsed (400);
-    `ready` is the readiness probe (`Deps.writable`).
+    `ready` is the readiness probe (`Deps.writable`). With `intake` (and the signature checked), message and mention
+    events, already verified and parsed, go to it directly (the same `accept_event` Bolt's listeners call, without
+    Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written.
     """
+    if signing_secret is None:
+        intake = None  # never skip Bolt's own signature check
     bolt = SlackRequestHandler(app)
     secret = signing_secret.encode() if signing_secret else None
 
@@ -102,10 +119,15 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
             body = environ["wsgi.input"].read(length) if length else b""
             if secret is not None:
                 _check_signature(secret, environ, body)
-            _check_body(environ, body)
+            parsed = _check_body(environ, body)
         except Rejected as rejected:
             log.warning("rejected a request to %s: %s", EVENTS_PATH, rejected.reason)
             return _answer(start_response, rejected.status, rejected.reason)
+        if intake is not None and _inbox_event(parsed):
+            assert parsed is not None
+            if intake(parsed):
+                return _answer(start_response, "200 OK", "")
+            return _answer(start_response, "503 Service Unavailable", "not stored; retry")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         try:
@@ -130,9 +152,9 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
 
 
 def create(app: App, host: str, port: int, signing_secret: str | None, ready: Probe | None = None,
-           threads: int = 16) -> Any:
+           threads: int = 16, intake: Intake | None = None) -> Any:
     """The waitress server (not yet running; `.run()` serves until `.close()`): production-grade, pure Python."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app(app, signing_secret, ready), host=host, port=port, threads=threads,
-                         ident="mirage", max_request_body_size=MAX_BODY_BYTES)
+    return create_server(wsgi_app(app, signing_secret, ready, intake=intake), host=host, port=port,
+                         threads=threads, ident="mirage", max_request_body_size=MAX_BODY_BYTES)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,3 +182,19 @@ def _store(deps: Deps, read: Read, chatter: bool) -> bool:
         if stored and chatter and read.message is not None:
             count_chatter(deps, s, read.message)
         return stored
+
+
+def direct_intake(deps: Deps, bot_user_id: str | None) -> Callable[[dict[str, Any]], bool]:
+    """`accept_event` for the HTTP layer's direct path (bot.slack.http): True when stored (or nothing to store),
+    False when the inbox could not be written (the request is then answered 503)."""
+
+    def take(body: dict[str, Any]) -> bool:
+        try:
+            accept_event(deps, body, bot_user_id)
+        except IntakeUnavailable as exc:
+            log.error("event %s not stored, answered 503 so Slack retries it: %s", str(body.get("event_id"))[:MAX_ID],
+                      exc)
+            return False
+        return True
+
+    return take

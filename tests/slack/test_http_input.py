@@ -206,3 +206,36 @@ def test_any_event_json_is_answered_and_processed_without_an_exception(app: App,
         assert set(inbox.counts(s)) <= {"done"}  # every stored event processed, none retried with an error
     for posted in slack.of("chat.postMessage"):
         assert "<!channel>" not in posted.raw and "<!here>" not in posted.raw
+
+
+def test_the_direct_path_stores_messages_without_bolt_and_answers_503_when_it_cannot(app: App, deps: Deps,
+                                                                                     worker: InboxWorker) -> None:
+    """With `intake` (as `mirage run --http` serves), verified message events are stored straight from the HTTP
+    layer: 200 once stored, 503 when the inbox cannot be written; a bad signature still never gets that far."""
+    from sqlalchemy import text
+
+    from bot.slack.intake import direct_intake
+
+    take = direct_intake(deps, "UMIRAGE")
+
+    def send(n: int, headers: dict[str, str] | None = None) -> int:
+        body = event_body({"type": "message", "channel": "C1", "user": "U1", "text": "MMLU went up",
+                           "ts": f"1700000001.{n:06d}"}, f"EvDIRECT{n}").encode()
+        environ_headers = headers if headers is not None else signed(body)
+        status: list[str] = []
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+            **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in environ_headers.items()}}
+        list(wsgi_app(app, SECRET, deps.writable, intake=take)(environ, lambda code, _h, _e=None: status.append(code)))
+        return int(status[0].split()[0])
+
+    assert send(1) == 200
+    assert send(2, headers={"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=x"}) == 401
+    with deps.engine.begin() as c:
+        c.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))
+    assert send(3) == 503
+    with deps.engine.begin() as c:
+        c.execute(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    assert send(3) == 200
+    assert worker.drain() == 2
