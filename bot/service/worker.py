@@ -109,10 +109,25 @@ class InboxWorker:
             return inbox.claim(s, self.name, limit=self.batch, lease=self.lease)
 
     def _handle_batch(self, rows: list[InboxItem]) -> None:
-        """Process claimed rows in order; the ones that succeeded are finished together in one transaction."""
-        done = [row.id for row in rows if row.id is not None and self._handle(row)]
+        """Process claimed rows in order; the ones that succeeded are finished together in one transaction. Rows
+        not started when the worker is told to stop are handed back at once (another process can take them)."""
+        done: list[int] = []
+        for n, row in enumerate(rows):
+            if self._stop.is_set():
+                self._hand_back([r.id for r in rows[n:] if r.id is not None])
+                break
+            if row.id is not None and self._handle(row):
+                done.append(row.id)
         if done:
             self._finish(done)
+
+    def _hand_back(self, row_ids: list[int]) -> None:
+        try:
+            with self.deps.writing() as s:
+                inbox.unclaim(s, row_ids)
+        except SQLAlchemyError:
+            log.warning("inbox: %d claimed rows not handed back; the lease (or the next start) brings them back",
+                        len(row_ids))
 
     def _loop(self) -> None:
         outages = 0

@@ -135,6 +135,13 @@ def retry_later(s: Session, item_id: int, delay: timedelta, error: str) -> None:
     )
 
 
+def unclaim(s: Session, item_ids: list[int]) -> None:
+    """Hand claimed rows back untouched (a worker stopping before it started them)."""
+    if item_ids:
+        s.execute(update(TABLE).where(TABLE.c.id.in_(item_ids), TABLE.c.state == "working")
+                  .values(state="pending", claimed_at=None, claimed_by=None, attempts=TABLE.c.attempts - 1))
+
+
 def release_claims(s: Session) -> int:
     """Every `working` row back to `pending` (SQLite at start: the one process that claimed them is gone)."""
     result = s.execute(

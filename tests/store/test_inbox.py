@@ -134,3 +134,15 @@ def test_retention_deletes_finished_rows_after_a_week(engine: Engine) -> None:
     assert purge_expired(engine, settings, now + timedelta(days=8)) == 2
     with session_scope(engine) as s:
         assert inbox.counts(s) == {"pending": 1}
+
+
+def test_unclaim_hands_rows_back_untouched(engine: Engine) -> None:
+    """Rows a stopping worker never started go back to pending at once, their attempt not counted."""
+    with session_scope(engine) as s:
+        inbox.accept(s, item(1))
+        [row] = inbox.claim(s, "stopping")
+        assert row.id is not None
+        inbox.unclaim(s, [row.id])
+    with session_scope(engine) as s:
+        [again] = inbox.claim(s, "next")
+        assert (again.event_id, again.attempts) == ("Ev1", 1)
