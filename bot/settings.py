@@ -42,11 +42,14 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
     cooldown_minutes: int = Field(default=30, ge=0)
     user_daily_cap: int = Field(default=3, ge=0)
-    retry_queue_size: int = Field(default=10_000, ge=1)
 
     http_host: str = "0.0.0.0"
     http_port: int = 3000
     log_level: str = "INFO"
+
+    inbox_workers: int = Field(default=8, ge=1, le=64)  # threads processing stored events (Web API calls overlap)
+    inbox_lease_seconds: int = Field(default=300, ge=5)  # a row claimed by a process that died is retried after this
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, how long rows in hand may take to finish
 
     @property
     def has_slack_tokens(self) -> bool:

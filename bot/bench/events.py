@@ -34,8 +34,10 @@ CHATTER = ("lunch at noon?", "the deploy finished, thanks all", "can someone rev
 # ---- the Slack double (its own process) ---------------------------------------------------------------------------
 
 
-def _double_main(port_out: Any, stop: Any) -> None:
+def _double_main(port_out: Any, stop: Any, post_delay: float = 0.0) -> None:
     replies: dict[str, float] = {}
+    counts: dict[str, int] = {}  # thread -> replies posted there (more than one is a duplicate)
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = {}  # what conversations.replies shows
     lock = threading.Lock()
     counter = iter(range(1, 10**9))
 
@@ -55,7 +57,7 @@ def _double_main(port_out: Any, stop: Any) -> None:
 
         def do_GET(self) -> None:
             with lock:
-                self._send({"replies": dict(replies)})
+                self._send({"replies": dict(replies), "counts": dict(counts)})
 
         def do_POST(self) -> None:
             arrived = time.monotonic()
@@ -69,14 +71,22 @@ def _double_main(port_out: Any, stop: Any) -> None:
             if method == "auth.test":
                 self._send({"ok": True, "user_id": "UMIRAGE", "bot_id": "BMIRAGE", "team_id": "T0BENCH"})
             elif method == "chat.postMessage":
+                thread = str(body.get("thread_ts"))
                 with lock:
-                    replies[str(body.get("thread_ts"))] = arrived
+                    replies.setdefault(thread, arrived)
+                    counts[thread] = counts.get(thread, 0) + 1
                     ts = f"1900000000.{next(counter):06d}"
+                    threads.setdefault((str(body.get("channel")), thread), []).append(
+                        {"ts": ts, "user": "UMIRAGE", "bot_id": "BMIRAGE", "metadata": body.get("metadata")})
+                if post_delay:
+                    threading.Event().wait(post_delay)
                 self._send({"ok": True, "channel": body.get("channel"), "ts": ts})
             elif method == "chat.getPermalink":
                 self._send({"ok": True, "permalink": "https://bench.slack.com/archives/x/p1"})
             elif method == "conversations.replies":
-                self._send({"ok": True, "messages": []})
+                with lock:
+                    found = list(threads.get((str(body.get("channel")), str(body.get("ts"))), []))
+                self._send({"ok": True, "messages": found})
             else:
                 self._send({"ok": True})
 
@@ -157,6 +167,7 @@ class Report:
     ack_ms: tuple[float, float, float]
     reply_ms: tuple[float, float, float]
     incidents: int
+    queued: int  # claims stored in the inbox but not yet processed when the drain ended (not lost)
     peak_rss_mb: float
 
 
@@ -179,17 +190,21 @@ def _fetch_replies(port: int) -> dict[str, float]:
 
 
 def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | None, drain_seconds: float) -> Report:
-    from sqlmodel import func, select
+    from sqlmodel import col, func, select
     from waitress.server import create_server
 
     from bot.catalog import load_catalog
     from bot.detection import Detector
     from bot.service.deps import Deps
+    from bot.service.worker import InboxWorker
     from bot.settings import Settings
-    from bot.slack.app import build_app
+    from bot.slack.app import build_app, read_identity
+    from bot.slack.client import build_client
     from bot.slack.http import wsgi_app
+    from bot.slack.intake import direct_intake
+    from bot.slack.processing import EventProcessor
     from bot.store.engine import make_engine, session_scope, upgrade_database
-    from bot.store.models import Incident
+    from bot.store.models import InboxItem, Incident
 
     ctx = mp.get_context("spawn")
     port_q, stop = ctx.Queue(), ctx.Event()
@@ -204,8 +219,13 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         upgrade_database(engine)
         catalog = load_catalog(settings.rules_dir)
         deps = Deps(engine=engine, detector=Detector.from_catalog(catalog), catalog=catalog, settings=settings)
-        app = build_app(settings, deps, workers=8)
-        server = create_server(wsgi_app(app, engine), host="127.0.0.1", port=0, threads=16)
+        client = build_client(settings)
+        identity, authorization = read_identity(client)
+        app = build_app(settings, deps, client=client, authorization=authorization)
+        worker = InboxWorker(deps, EventProcessor(client, deps, identity), threads=settings.inbox_workers)
+        worker.start()
+        server = create_server(wsgi_app(app, SECRET, deps.writable, intake=direct_intake(deps, identity.user_id)),
+                               host="127.0.0.1", port=0, threads=16)
         app_port = int(server.effective_port)  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)
         serving.start()
@@ -224,7 +244,10 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
             replies = _fetch_replies(double_port)
         with session_scope(engine) as s:
             incidents = int(s.exec(select(func.count()).select_from(Incident)).one())
+            queued = int(s.exec(select(func.count()).select_from(InboxItem)
+                                .where(col(InboxItem.state).in_(("pending", "working")))).one())
         server.close()
+        worker.stop()
         stop.set()
         double.join(timeout=10)
         engine.dispose()
@@ -232,7 +255,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
     return Report(
         sent=len(sent), claims=len(claims), acked=sum(1 for *_, status in sent if status == 200),
         replied=len(reply_latency), ack_ms=_percentiles([lat for _, _, _, lat, _ in sent]),
-        reply_ms=_percentiles(reply_latency), incidents=incidents,
+        reply_ms=_percentiles(reply_latency), incidents=incidents, queued=queued,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
 
@@ -243,17 +266,27 @@ def events(
     claim_every: Annotated[int, typer.Option("--claim-every", min=0, help="Every Nth event is a claim (0: none).")] = 4,
     database_url: Annotated[str | None, typer.Option("--database-url", help="Default: a temp SQLite file.")] = None,
     drain: Annotated[float, typer.Option("--drain", help="Seconds to wait for the last replies.")] = 15.0,
+    faults: Annotated[bool, typer.Option("--faults/--no-faults",
+                                         help="Also measure a database outage and a SIGKILL under load.")] = True,
+    outage: Annotated[float, typer.Option("--outage", min=0.5, help="Seconds the database is down.")] = 10.0,
 ) -> None:
     """Signed events at a steady rate into the app in HTTP mode; ack and reply latency, lost events, peak memory."""
     r = run_bench(rate, seconds, claim_every, database_url, drain)
-    lost = (r.sent - r.acked) + (r.claims - r.replied)
+    lost = (r.sent - r.acked) + max(0, r.claims - r.replied - r.queued)
     typer.echo(f"events sent {r.sent} ({rate}/s for {seconds} s), claims {r.claims}, acked 200: {r.acked}, "
                f"replies {r.replied}, incidents stored {r.incidents}")
     for label, (p50, p99, top), target in (("ack latency", r.ack_ms, 50), ("event-to-reply", r.reply_ms, 250)):
         typer.echo(f"{label:16}  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {top:7.1f} ms"
                    f"   (target p99 < {target} ms)")
-    typer.echo(f"lost events {lost} (unacked {r.sent - r.acked}, claims without reply {r.claims - r.replied})")
+    typer.echo(f"lost events {lost} (unacked {r.sent - r.acked}, claims neither replied nor queued "
+               f"{max(0, r.claims - r.replied - r.queued)}); still queued in the inbox at the end of the drain "
+               f"{r.queued} (processed later, not lost)")
     typer.echo(f"peak memory (app process RSS) {r.peak_rss_mb:.0f} MB")
+    if faults:
+        from bot.bench.faults import describe, run_faults
+
+        for result in run_faults(rate, seconds, claim_every, outage):
+            typer.echo(result if isinstance(result, str) else describe(result))
 
 
 def register(bench_app: typer.Typer) -> None:

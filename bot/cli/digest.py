@@ -21,7 +21,7 @@ from bot.digest.render import summary, to_blocks, to_json, to_text
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
 from bot.store import load_digest_input, make_engine, session_scope
-from bot.store.queries import workspaces
+from bot.store.queries import claim_digest_run, finish_digest_run, workspaces
 
 EXIT_NOTHING = 1
 
@@ -86,16 +86,35 @@ def _load(settings: Settings, workspace: str | None, week: IsoWeek, rules: Path 
 
 
 def _post(settings: Settings, channel: str, digest: Digest) -> None:
+    """Post under the same claim the scheduler uses, so a channel-week is posted once however it is asked for."""
     if not settings.slack_bot_token:
         raise fail("--post needs a bot token: set SLACK_BOT_TOKEN")
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    engine = _engine(settings.database_url)
+    ws, week = digest.workspace_id, digest.week
     try:
-        response = client.chat_postMessage(channel=channel, blocks=to_blocks(digest), text=summary(digest))
-    except SlackApiError as exc:
-        raise fail(f"Slack refused the post to {channel}: {exc.response.get('error', exc)}", EXIT_NOTHING) from None
-    except (SlackClientError, OSError) as exc:
-        raise fail(f"could not reach Slack at {settings.slack_api_url}: {exc}", EXIT_NOTHING) from None
-    typer.echo(f"Posted the {digest.week} digest of {digest.workspace_id} to {channel} (ts {response.get('ts')}).")
+        with session_scope(engine) as s:
+            claimed = claim_digest_run(s, ws, channel, week)
+        if not claimed:
+            raise fail(f"the {week} digest of {ws} was already posted to {channel} (or is being posted); "
+                       "nothing sent", EXIT_NOTHING)
+        client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+        try:
+            response = client.chat_postMessage(channel=channel, blocks=to_blocks(digest), text=summary(digest))
+        except SlackApiError as exc:
+            _finish(engine, ws, channel, week, f"SlackApiError: {exc.response.get('error')}")
+            raise fail(f"Slack refused the post to {channel}: {exc.response.get('error', exc)}", EXIT_NOTHING) from None
+        except (SlackClientError, OSError) as exc:
+            _finish(engine, ws, channel, week, f"{type(exc).__name__}")
+            raise fail(f"could not reach Slack at {settings.slack_api_url}: {exc}", EXIT_NOTHING) from None
+        _finish(engine, ws, channel, week, None)
+    finally:
+        engine.dispose()
+    typer.echo(f"Posted the {week} digest of {ws} to {channel} (ts {response.get('ts')}).")
+
+
+def _finish(engine: Engine, ws: str, channel: str, week: IsoWeek, error: str | None) -> None:
+    with session_scope(engine) as s:
+        finish_digest_run(s, ws, channel, week, posted=error is None, error=error)
 
 
 def digest(

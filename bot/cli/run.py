@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -15,7 +16,13 @@ from bot.catalog import Catalog
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
 from bot.service.deps import Deps
+from bot.service.worker import InboxWorker
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.slack.processing import BotIdentity
 
 log = logging.getLogger("mirage")
 
@@ -40,7 +47,6 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
     from bot.slack.posting import digest_poster
 
     client = build_client(settings)
-
     poster = digest_poster(client, deps)
 
     def digest_job() -> object:
@@ -101,25 +107,56 @@ def run(
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.app import build_app
+    from bot.slack.app import build_app, read_identity
+    from bot.slack.client import build_client
 
+    client = build_client(settings)
     try:
-        app = build_app(settings, deps)
-    except (SlackApiError, BoltError, OSError) as exc:  # auth.test at start: bad token or Slack unreachable
+        identity, authorization = read_identity(client)  # the one auth.test: bad token or Slack unreachable
+        app = build_app(settings, deps, client=client, authorization=authorization)
+    except (SlackApiError, BoltError, OSError) as exc:
         raise fail(f"cannot start the Slack app against {settings.slack_api_url}: {_why(exc)}", code=1) from None
-    _start_digest_scheduler(engine, catalog, settings, deps)
-    if http:
-        from bot.slack.http import serve
+    worker = _start_worker(deps, client, identity, settings)
+    scheduler = _start_digest_scheduler(engine, catalog, settings, deps)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        if http:
+            from bot.slack.http import create
+            from bot.slack.intake import direct_intake
 
-        bind_host, bind_port = host or settings.http_host, port or settings.http_port
-        log.info("Mirage listening on http://%s:%s/slack/events", bind_host, bind_port)
-        serve(app, bind_host, bind_port, engine)
-        return
+            bind_host, bind_port = host or settings.http_host, port or settings.http_port
+            server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
+                            intake=direct_intake(deps, identity.user_id))
+            log.info("Mirage listening on http://%s:%s/slack/events", bind_host, server.effective_port)
+            server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+            log.info("Mirage connecting in Socket Mode")
+            SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        log.info("Mirage stopping: no new events; finishing the ones in hand")
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        finished = worker.stop(settings.shutdown_grace_seconds)
+        log.info("Mirage stopped (%s)", "all work finished" if finished else "unfinished rows stay in the inbox")
 
-    log.info("Mirage connecting in Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _start_worker(deps: Deps, client: WebClient, identity: BotIdentity, settings: Settings) -> InboxWorker:
+    """The inbox worker threads; rows a previous run left unfinished are processed first."""
+    from bot.slack.processing import EventProcessor
+
+    processor = EventProcessor(client, deps, identity)
+    worker = InboxWorker(deps, processor, threads=settings.inbox_workers,
+                         lease=timedelta(seconds=settings.inbox_lease_seconds))
+    worker.start()
+    return worker
 
 
 def register(app: typer.Typer) -> None:

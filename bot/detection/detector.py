@@ -122,6 +122,10 @@ class Detector:
             yield results.pop(next_out)
             next_out += 1
 
+    def needs_reading(self, text: str) -> bool:
+        """False when `text` holds no benchmark or user-evidence word at all: `detect` would say QUIET at once."""
+        return self._worth_reading(text)
+
     def cites_user_outcome(self, text: str) -> bool:
         """True when `text` points at evidence from real users or production (not negated)."""
         if not self.evidence_filter.may_match(text):

@@ -20,6 +20,7 @@ from bot.digest.render import summary, to_blocks
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
 from bot.store import load_digest_input, session_scope
+from bot.store.inbox import purge_finished
 from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,14 @@ def _finish(engine: Engine, ws: str, ch: str, week: IsoWeek, posted: bool, error
         log.exception("could not record the digest run %s for %s/%s", week, ws, ch)
 
 
+INBOX_KEEP = timedelta(days=7)  # finished inbox rows (no text left in them) are kept this long, then deleted
+
+
 def purge_expired(engine: Engine, settings: Settings, now: datetime) -> int:
-    """Delete what is older than RETENTION_DAYS; the number of rows deleted."""
+    """Delete what is older than RETENTION_DAYS, and inbox rows finished over INBOX_KEEP ago; rows deleted."""
     with session_scope(engine) as s:
-        return purge_older_than(s, now - timedelta(days=settings.retention_days))
+        deleted = purge_older_than(s, now - timedelta(days=settings.retention_days))
+        return deleted + purge_finished(s, now - INBOX_KEEP)
 
 
 def build_scheduler(

@@ -76,7 +76,9 @@ def write_incidents(s: Session, incidents: list[NewIncident]) -> Written:
             fresh[new.event_id] = {c: getattr(row, c) for c in INCIDENT_COLUMNS}
     if fresh:
         table = Incident.__table__  # type: ignore[attr-defined]
-        statement = _insert(s, table).on_conflict_do_nothing(index_elements=["event_id"])
+        # no conflict target: an event id already stored, or the same card on a message the live bot already
+        # recorded (uq_incidents_message), is skipped alike
+        statement = _insert(s, table).on_conflict_do_nothing()
         for chunk in _chunks(list(fresh.values())):
             s.execute(statement, chunk)
     stored = len(stored_event_ids(s, list(fresh))) if fresh else 0

@@ -6,11 +6,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.catalog import Catalog
@@ -48,6 +49,35 @@ class SeenEvents:
             return True
 
 
+class WriteLock:
+    """One writer at a time (SQLite), where urgent writers go first: the intake write in a request thread (Slack
+    waits for its ack) never queues behind the inbox worker's transactions."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self._urgent = 0
+
+    @contextmanager
+    def hold(self, urgent: bool = False) -> Iterator[None]:
+        with self._cond:
+            if urgent:
+                self._urgent += 1
+            try:
+                while self._held or (not urgent and self._urgent):
+                    self._cond.wait()
+                self._held = True
+            finally:
+                if urgent:
+                    self._urgent -= 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held = False
+                self._cond.notify_all()
+
+
 @dataclass
 class Deps:
     engine: Engine
@@ -57,7 +87,8 @@ class Deps:
     clock: Callable[[], datetime] = utc_now
     seen: SeenEvents = field(default_factory=SeenEvents)
     settings_ttl: float = 5.0  # seconds a channel's mode is cached; `/mirage mode` here refreshes it at once
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    inbox_signal: threading.Event = field(default_factory=threading.Event)  # set when the inbox has new rows
+    _write_lock: WriteLock = field(default_factory=WriteLock)
     _channels: dict[tuple[str, str], tuple[float, ChannelFacts]] = field(default_factory=dict)
 
     def channel_facts(self, workspace_id: str, channel_id: str) -> ChannelFacts:
@@ -76,17 +107,33 @@ class Deps:
         self._channels.pop((workspace_id, channel_id), None)
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
+    def writing(self, urgent: bool = False) -> Iterator[Session]:
         """A session for a transaction that writes. On SQLite, one writer at a time in this process: a deferred
         transaction that reads then writes cannot wait for another writer (SQLITE_BUSY at once, whatever the busy
-        timeout), so the bot's own threads queue here instead. PostgreSQL needs no such lock."""
+        timeout), so the bot's own threads queue here instead, `urgent` ones (intake) first. PostgreSQL needs no
+        such lock."""
         if self.engine.dialect.name != "sqlite":
             with session_scope(self.engine) as s:
                 yield s
             return
-        with self._write_lock, session_scope(self.engine) as s:
+        with self._write_lock.hold(urgent), session_scope(self.engine) as s:
             yield s
 
+
+    def writable(self) -> bool:
+        """Readiness: the database takes a write right now (a no-op UPDATE, rolled back)."""
+        try:
+            with self._write_lock.hold(urgent=True) if self.engine.dialect.name == "sqlite" else nullcontext(), \
+                    self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(text("UPDATE inbox SET attempts = attempts WHERE id = -1"))
+                transaction.rollback()
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def wake(self) -> None:
+        """Tell the inbox worker there is something new to claim."""
+        self.inbox_signal.set()
 
     @property
     def caps(self) -> Caps:

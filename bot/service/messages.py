@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from sqlmodel import Session
+
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
-from bot.reply import compose_reply, escape
+from bot.policy.model import POSTING_ACTIONS
+from bot.reply import Reply, compose_reply, escape
 from bot.service.deps import Deps
 from bot.service.model import Answer, Outcome
 from bot.slack.blocks import reply_blocks, reply_fallback
+from bot.store import inbox
 from bot.store import queries as q
 from bot.store.engine import session_scope
-from bot.store.models import EXCERPT_MAX
+from bot.store.models import EXCERPT_MAX, Incident
 
 Source = Literal["live", "replay", "console"]
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
@@ -53,16 +57,20 @@ def handle_message(
     fetch_thread: Callable[[], Sequence[str]] = lambda: (),
     permalink: Callable[[], str | None] = lambda: None,
     source: Source = "live",
+    inbox_id: int | None = None,
 ) -> Outcome:
     """Decide and record what Mirage does with one message.
 
     `fetch_thread` returns the earlier messages of the thread (oldest first); it is called only when the message
-    is a thread reply that looks like a claim. `permalink` is called only when an incident is recorded.
+    is a thread reply that looks like a claim. `permalink` is called before the write transaction, and only for a
+    claim. With `inbox_id` (the message's inbox row) the effect is stored at most once: the transaction that adds
+    to the balance and records the incident also marks the row applied; a later attempt finds it marked, stores
+    nothing and resumes an unconfirmed post instead (see `_resume`).
     """
     skip = ignored(message.facts)
     if skip is not None:
         return Outcome(skip)
-    if not deps.seen.first_time(message.event_id):
+    if inbox_id is None and not deps.seen.first_time(message.event_id):
         return Outcome(Decision("none", "event already handled (Slack retry)"), duplicate=True)
     facts = message.facts
     ws, ch = message.workspace_id, message.channel_id
@@ -81,13 +89,19 @@ def handle_message(
     card = deps.catalog.card(detection.card_id) if detection.fired and detection.card_id else None
     if card is None:
         with deps.writing() as s:
+            if inbox_id is not None and not inbox.mark_applied(s, inbox_id):
+                return Outcome(Decision("none", "message already handled"), duplicate=True)
             q.add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
         return Outcome(decide(detection, "live", facts, channel, HistoryFacts(), deps.caps, now))
 
     midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
+    link = permalink() if source == "live" else None  # never a Web API call inside the write transaction
     # One write transaction reads what Mirage already said and records the incident, so two claims arriving at
     # once in the same thread cannot both be answered (on SQLite writers queue; on PostgreSQL the window is tiny).
     with deps.writing() as s:
+        if inbox_id is not None and not inbox.mark_applied(s, inbox_id):
+            stored = [i for i in q.incidents_for_message(s, ws, ch, facts.ts) if i.card_id == card.id]
+            return _resume(message, stored[0] if stored else None, compose_reply(card, detection, message.text))
         q.add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
         history = HistoryFacts(
             replied_in_thread=q.replied_in_thread(s, ws, ch, facts.thread_key, card.id),
@@ -102,17 +116,43 @@ def handle_message(
             workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
             thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
             confidence=detection.confidence, triggers=list(detection.triggers), excerpt=excerpt(message.text),
-            permalink=permalink() if source == "live" else None, action=decision.action,
+            permalink=link, action=decision.action,
             action_reason=decision.reason, source=source, created_at=message.created_at,
         )
         incident, created = q.record_incident(s, new)
         incident_id = incident.id
     if not created:
         return Outcome(Decision(decision.action, "event already handled (Slack retry)", decision.thread_ts),
-                       incident_id=incident_id, duplicate=True)
+                       incident_id=incident_id, duplicate=True, fired=True)
     reply = compose_reply(card, detection, message.text)
     answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident_id)) if decision.posts else None
-    return Outcome(decision, incident_id=incident_id, reply=reply, answer=answer)
+    return Outcome(decision, incident_id=incident_id, reply=reply, answer=answer, fired=True)
+
+
+def _resume(message: IncomingMessage, incident: Incident | None, reply: Reply) -> Outcome:
+    """A message whose effect an earlier attempt stored: post only if that attempt's post was never confirmed."""
+    if incident is None or incident.id is None:
+        return Outcome(Decision("none", "message already handled"), duplicate=True, fired=True)
+    unconfirmed = incident.action in POSTING_ACTIONS and incident.reply_channel is None and not incident.post_error
+    facts = message.facts
+    thread_ts = facts.thread_key if incident.action == "reply" else facts.thread_ts
+    decision = Decision(incident.action, incident.action_reason, thread_ts)  # type: ignore[arg-type]
+    if not unconfirmed:
+        return Outcome(decision, incident_id=incident.id, duplicate=True, fired=True)
+    answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident.id))
+    return Outcome(decision, incident_id=incident.id, reply=reply, answer=answer, fired=True, resume=True)
+
+
+def is_plain_chatter(deps: Deps, message: IncomingMessage) -> bool:
+    """True when a message can be handled in full at intake: no benchmark or user-evidence word (the detector's
+    exact pre-filter), so its only effect is one more message in the channel's counters."""
+    return not deps.detector.needs_reading(message.text)
+
+
+def count_chatter(deps: Deps, s: Session, message: IncomingMessage) -> None:
+    """`handle_message`'s whole effect for plain chatter, inside the caller's transaction."""
+    if deps.channel_facts(message.workspace_id, message.channel_id).mode != "off":
+        q.add_daily_balance(s, message.workspace_id, message.channel_id, message.created_at.date(), messages=1)
 
 
 def record_post(

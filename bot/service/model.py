@@ -30,7 +30,8 @@ class Outcome:
     """What handling one message came to: the decision, and what to post if it posts anything.
 
     `incident_id` is set when the claim was recorded; `duplicate` when the event was already handled
-    (a Slack retry), in which case nothing must be posted again.
+    (a Slack retry), in which case nothing must be posted again. `resume`: an earlier attempt recorded the incident
+    but never recorded its post; the caller looks for that post before posting (see bot.slack.posting).
     """
 
     decision: Decision
@@ -38,6 +39,8 @@ class Outcome:
     reply: Reply | None = None
     answer: Answer | None = None
     duplicate: bool = False
+    fired: bool = False  # the detector found a claim (whatever the policy then decided)
+    resume: bool = False  # recorded by an earlier attempt whose post is unconfirmed: reconcile before posting
 
     @property
     def should_post(self) -> bool:

@@ -1,49 +1,95 @@
-"""The Bolt app: one factory, listeners wired explicitly, one error handler."""
+"""The Bolt app: one factory, listeners wired explicitly, one error handler.
+
+Every request is answered from the request thread (Bolt's `process_before_response`): events are stored in the
+inbox first and acknowledged after (bot.slack.intake); commands, buttons and the Home tab are acknowledged at once
+and worked out afterwards on the interactive executor, a thread pool of their own, never behind the message
+backlog (messages are processed by the inbox worker, bot.service.worker). `auth.test` is called once, here.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.client import build_client
+from bot.slack.intake import IntakeUnavailable
 from bot.slack.listeners import actions, command, home, mention, message
+from bot.slack.processing import BotIdentity
 
 log = logging.getLogger(__name__)
+INTERACTIVE_WORKERS = 8
+
+
+def read_identity(client: WebClient) -> tuple[BotIdentity, AuthorizeResult]:
+    """The one auth.test: who Mirage is (for permalinks, `is_self`, mentions) and Bolt's authorization."""
+    response = client.auth_test()
+    identity = BotIdentity(user_id=response.get("user_id"), bot_id=response.get("bot_id"),
+                           team_id=response.get("team_id"), url=response.get("url"))
+    return identity, AuthorizeResult.from_auth_test_response(auth_test_response=response, bot_token=client.token)
+
+
+HANDLED_EVENTS = frozenset({"message", "app_mention", "app_home_opened"})
+
+
+def acknowledge_unhandled_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """An event Mirage has no listener for is acknowledged (200, so Slack does not retry it), not logged in full."""
+    if body.get("type") == "event_callback":
+        event = body.get("event")
+        kind = event.get("type") if isinstance(event, dict) else None
+        if not isinstance(kind, str) or kind not in HANDLED_EVENTS:
+            log.info("event %s acknowledged, nothing to do for type %r", str(body.get("event_id"))[:100],
+                     str(kind)[:40])
+            return BoltResponse(status=200, body="")
+    return next()
 
 
 def build_app(
     settings: Settings,
     deps: Deps,
     client: WebClient | None = None,
-    process_before_response: bool = False,
-    workers: int = 8,
+    listener_executor: Executor | None = None,
+    authorization: AuthorizeResult | None = None,
 ) -> App:
     """The Slack app for `settings`. Needs SLACK_BOT_TOKEN; SLACK_SIGNING_SECRET for HTTP mode.
 
-    `process_before_response=True` runs listeners before answering the HTTP request (tests, FaaS); the default
-    acknowledges first and runs listeners on `workers` threads.
+    `authorization` is the result of `read_identity` (called here when not given). `listener_executor` runs the
+    work after the ack of commands, buttons and the Home tab (default: its own thread pool).
     """
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is not set")
+    api = client or build_client(settings)
+    if authorization is None:
+        _, authorization = read_identity(api)
+    known = authorization
+    # A client without a token makes Bolt take the token from `authorize`, which answers from the one auth.test.
+    tokenless = WebClient(token=None, base_url=api.base_url, timeout=api.timeout, retry_handlers=api.retry_handlers)
     app = App(
         signing_secret=settings.slack_signing_secret or "",
-        client=client or build_client(settings),
-        process_before_response=process_before_response,
+        client=tokenless,
+        authorize=lambda: known,
+        process_before_response=True,
         logger=logging.getLogger("mirage.slack"),
-        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirage-listener"),
+        listener_executor=listener_executor or ThreadPoolExecutor(max_workers=INTERACTIVE_WORKERS,
+                                                                  thread_name_prefix="mirage-interactive"),
     )
+    app.use(acknowledge_unhandled_events)
     for module in (message, mention, command, actions, home):
         module.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         kind = body.get("type") or (body.get("event") or {}).get("type") or body.get("command")
+        if isinstance(error, IntakeUnavailable):
+            log.error("event %s not stored, answered 503 so Slack retries it: %s", body.get("event_id"), error)
+            return BoltResponse(status=503, body="")
         log.error("Mirage failed handling %s: %s", kind, error, exc_info=error)
         return None
 

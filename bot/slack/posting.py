@@ -7,12 +7,11 @@ swallows programming errors.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.service.deps import Deps
 from bot.service.messages import REACTION, IncomingMessage, record_post
@@ -50,23 +49,14 @@ def _ts(value: object) -> float:
 
 
 class Permalinks:
-    """Message permalinks built from the workspace URL (one auth.test per process), not one API call per claim:
-    https://<workspace>.slack.com/archives/<channel>/p<ts without the dot>[?thread_ts=...&cid=...]."""
+    """Message permalinks built from the workspace URL (read once, by the auth.test at start), not one API call per
+    claim: https://<workspace>.slack.com/archives/<channel>/p<ts without the dot>[?thread_ts=...&cid=...]."""
 
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-        self._base: str | None = None
-        self._lock = threading.Lock()
+    def __init__(self, workspace_url: str | None) -> None:
+        self._base = workspace_url or None
 
     def base(self) -> str | None:
-        with self._lock:
-            if self._base is None:
-                try:
-                    self._base = str(self.client.auth_test().get("url") or "")
-                except API_ERRORS as exc:
-                    log.warning("no workspace URL for permalinks: %s", exc)
-                    return None
-            return self._base or None
+        return self._base
 
     def reader(self, channel: str, message_ts: str, thread_ts: str | None = None) -> Callable[[], str | None]:
         def read() -> str | None:
@@ -81,15 +71,72 @@ class Permalinks:
         return read
 
 
-def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcome: Outcome) -> None:
-    """Post the reply / ephemeral note / reaction the outcome calls for, and record where it went or why it failed."""
-    if not outcome.should_post:
+class PostUncertain(RuntimeError):
+    """A post failed in a way that may still have delivered it (a timeout, a dropped connection) and no such reply
+    was found in the thread: the inbox retries the message later, and the retry looks again before posting."""
+
+
+METADATA_EVENT = "mirage_reply"
+
+
+def reply_metadata(incident_id: int | None) -> dict[str, Any]:
+    """Slack message metadata on every reply, so a post whose answer was lost can be found again."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"incident_id": str(incident_id)}}
+
+
+def _is_reply_to(message: Mapping[str, Any], incident_id: int, bot_user_id: str | None) -> bool:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == METADATA_EVENT:
+        return str((metadata.get("event_payload") or {}).get("incident_id")) == str(incident_id)
+    if bot_user_id is None or message.get("user") != bot_user_id:
+        return False
+    for block in message.get("blocks") or ():
+        for element in block.get("elements") or () if isinstance(block, Mapping) else ():
+            if isinstance(element, Mapping) and element.get("value") == str(incident_id):
+                return True
+    return False
+
+
+def find_reply(client: WebClient, channel: str, thread_ts: str, incident_id: int,
+               bot_user_id: str | None) -> str | None:
+    """The ts of Mirage's reply about `incident_id` in the thread, if it is there (by metadata or button value)."""
+    try:
+        response = client.conversations_replies(channel=channel, ts=thread_ts, limit=200, include_all_metadata=True)
+    except API_ERRORS as exc:
+        raise PostUncertain(f"could not read thread {thread_ts} to reconcile: {type(exc).__name__}") from None
+    for found in response.get("messages") or ():
+        if isinstance(found, Mapping) and _is_reply_to(found, incident_id, bot_user_id):
+            return str(found.get("ts") or "") or None
+    return None
+
+
+def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcome: Outcome,
+                 bot_user_id: str | None = None) -> None:
+    """Post the reply / ephemeral note / reaction the outcome calls for, and record where it went or why it failed.
+
+    A Slack error answer (channel_not_found, ...) is final and kept on the incident. A timeout or dropped
+    connection is not an answer: the thread is read for the reply (metadata, button values) and, if it is not
+    there, PostUncertain is raised so the message is retried; `outcome.resume` looks first, then posts.
+    """
+    if not (outcome.should_post or outcome.resume):
         return
     channel = message.channel_id
     decision = outcome.decision
+    incident_id = outcome.incident_id
+    thread_ts = decision.thread_ts or message.facts.thread_key
+    if outcome.resume and decision.action == "reply" and incident_id is not None:
+        found = find_reply(client, channel, thread_ts, incident_id, bot_user_id)
+        if found is not None:
+            log.info("reply for incident %s found in the thread; not posted again", incident_id)
+            record_post(deps, outcome, channel, found)
+            return
     try:
         if decision.action == "reaction":
-            client.reactions_add(channel=channel, timestamp=message.facts.ts, name=REACTION)
+            try:
+                client.reactions_add(channel=channel, timestamp=message.facts.ts, name=REACTION)
+            except SlackApiError as exc:
+                if exc.response.get("error") != "already_reacted":
+                    raise
             record_post(deps, outcome, channel, message.facts.ts)
             return
         answer = outcome.answer
@@ -101,11 +148,22 @@ def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcom
             record_post(deps, outcome, channel, None)
             return
         response = client.chat_postMessage(channel=channel, thread_ts=decision.thread_ts, text=answer.text,
-                                           blocks=answer.blocks, unfurl_links=False, unfurl_media=False)
+                                           blocks=answer.blocks, unfurl_links=False, unfurl_media=False,
+                                           metadata=reply_metadata(incident_id))
         record_post(deps, outcome, str(response.get("channel") or channel), str(response.get("ts") or "") or None)
+    except SlackApiError as exc:
+        log.error("posting %s for incident %s failed: %s", decision.action, incident_id,
+                  exc.response.get("error") or type(exc).__name__)
+        record_post(deps, outcome, None, None, error=f"SlackApiError: {exc.response.get('error')}"[:500])
     except API_ERRORS as exc:
-        log.error("posting %s for incident %s failed: %s", decision.action, outcome.incident_id, exc)
-        record_post(deps, outcome, None, None, error=f"{type(exc).__name__}: {exc}"[:500])
+        if decision.action == "reply" and incident_id is not None:
+            found = find_reply(client, channel, thread_ts, incident_id, bot_user_id)
+            if found is not None:
+                log.info("post for incident %s failed (%s) but the reply is in the thread", incident_id,
+                         type(exc).__name__)
+                record_post(deps, outcome, channel, found)
+                return
+        raise PostUncertain(f"posting {decision.action} for incident {incident_id}: {type(exc).__name__}") from None
 
 
 def delete_replies(client: WebClient, replies: Sequence[tuple[str, str]]) -> int:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_REOPEN = ("readonly database", "disk I/O error", "unable to open database file")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -38,6 +40,14 @@ def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # A connection opened while the file was read-only (or moved) stays that way: treat it as a lost
+        # connection so the pool is emptied, and the next transaction opens the file again once it is fixed.
+        error = context.original_exception
+        if isinstance(error, sqlite3.Error) and any(sign in str(error) for sign in SQLITE_REOPEN):
+            context.is_disconnect = True
 
 
 def make_engine(url: str) -> Engine:

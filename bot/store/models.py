@@ -16,6 +16,8 @@ SOURCES = ("live", "replay", "console")
 CHANNEL_MODES = ("reply", "ephemeral", "reaction", "shadow", "off")
 VERDICTS = ("helpful", "not_relevant", "has_evidence")
 DIGEST_STATUSES = ("claimed", "posted", "failed")
+INBOX_KINDS = ("message", "deleted")
+INBOX_STATES = ("pending", "working", "done", "failed")
 EXCERPT_MAX = 300
 
 
@@ -57,6 +59,8 @@ class Incident(SQLModel, table=True):
         sa.Index("ix_incidents_ws_created", "workspace_id", "created_at"),
         sa.Index("ix_incidents_ws_channel_created", "workspace_id", "channel_id", "created_at"),
         sa.Index("ix_incidents_ws_channel_message", "workspace_id", "channel_id", "message_ts"),
+        # one incident per card per message, whichever way it arrived (live, a Slack retry, a second event id, replay)
+        sa.Index("uq_incidents_message", "workspace_id", "channel_id", "message_ts", "card_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -145,3 +149,38 @@ class DailyBalance(SQLModel, table=True):
     messages: int = 0
     benchmark_messages: int = 0
     user_outcome_messages: int = 0
+
+
+class InboxItem(SQLModel, table=True):
+    """One Slack event, stored before it is acknowledged and processed from here (at least once, effect once).
+
+    `event_id` is Slack's envelope id (the same on every retry). `message_key` is the message's own identity,
+    `workspace:channel:ts`, for kind "message": a second event id for the same message (an `app_mention` beside its
+    `message` event, a redelivery) finds the row already there. `applied` turns true in the same transaction that
+    stores the message's effect (balance counters, incident), so a reprocessed row never counts or records twice.
+    The payload (with message text) is cleared once the row is done.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", name="uq_inbox_event_id"),
+        sa.UniqueConstraint("message_key", name="uq_inbox_message_key"),
+        sa.Index("ix_inbox_state_available", "state", "available_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_type=sa.String(255))
+    message_key: str | None = Field(default=None, sa_type=sa.String(255))
+    kind: str = Field(sa_type=sa.String(16))
+    workspace_id: str = Field(sa_type=sa.String(64))
+    channel_id: str = Field(sa_type=sa.String(64))
+    payload: str | None = Field(default=None, sa_type=sa.Text)
+    state: str = Field(default="pending", sa_type=sa.String(16))
+    applied: bool = False
+    attempts: int = 0
+    received_at: datetime = _ts(default_factory=_now)
+    available_at: datetime = _ts(default_factory=_now)
+    claimed_at: datetime | None = _ts(default=None)
+    claimed_by: str | None = Field(default=None, sa_type=sa.String(64))
+    finished_at: datetime | None = _ts(default=None)
+    error: str | None = Field(default=None, sa_type=sa.Text)

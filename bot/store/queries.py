@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Delete, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -84,9 +86,24 @@ def _incident_by_event(s: Session, event_id: str) -> Incident | None:
     return s.scalars(select(Incident).where(col(Incident.event_id) == event_id)).first()
 
 
+def _incident_for_message(s: Session, new: NewIncident) -> Incident | None:
+    query = select(Incident).where(
+        col(Incident.workspace_id) == new.workspace_id,
+        col(Incident.channel_id) == new.channel_id,
+        col(Incident.message_ts) == new.message_ts,
+        col(Incident.card_id) == new.card_id,
+    )
+    return s.scalars(query).first()
+
+
+def _stored_twin(s: Session, new: NewIncident) -> Incident | None:
+    return _incident_by_event(s, new.event_id) or _incident_for_message(s, new)
+
+
 def record_incident(s: Session, new: NewIncident) -> tuple[Incident, bool]:
-    """Store `new`; (incident, True). If its event_id is already stored: (the stored incident, False)."""
-    existing = _incident_by_event(s, new.event_id)
+    """Store `new`; (incident, True). If its event_id, or the same card on the same message (a second event id,
+    a replay of a live message), is already stored: (the stored incident, False)."""
+    existing = _stored_twin(s, new)
     if existing is not None:
         return existing, False
     row = new.to_row()
@@ -94,7 +111,7 @@ def record_incident(s: Session, new: NewIncident) -> tuple[Incident, bool]:
         with s.begin_nested():
             s.add(row)
     except IntegrityError:
-        existing = _incident_by_event(s, new.event_id)
+        existing = _stored_twin(s, new)
         if existing is None:
             raise
         return existing, False
@@ -331,11 +348,12 @@ def add_daily_balance(
     )
 
 
-def add_daily_balances(s: Session, rows: Sequence[dict[str, object]], batch: int = 500) -> None:
-    """`add_daily_balance` for many rows (keys as the table's columns): the same increment-or-insert upsert, batched."""
+@functools.cache
+def _balance_upsert(dialect: str) -> Any:
+    """The increment-or-insert statement for daily_balance, built once per dialect (it is immutable)."""
     table = DailyBalance.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert(table) if s.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
-    statement = insert.on_conflict_do_update(
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_update(
         index_elements=["workspace_id", "channel_id", "day"],
         set_={
             "messages": table.c.messages + insert.excluded.messages,
@@ -343,6 +361,11 @@ def add_daily_balances(s: Session, rows: Sequence[dict[str, object]], batch: int
             "user_outcome_messages": table.c.user_outcome_messages + insert.excluded.user_outcome_messages,
         },
     )
+
+
+def add_daily_balances(s: Session, rows: Sequence[dict[str, object]], batch: int = 500) -> None:
+    """`add_daily_balance` for many rows (keys as the table's columns): the same increment-or-insert upsert, batched."""
+    statement = _balance_upsert(s.get_bind().dialect.name)
     for start in range(0, len(rows), batch):
         s.execute(statement, list(rows[start : start + batch]))
 
@@ -403,19 +426,27 @@ def _run_filter(workspace_id: str, channel_id: str, week: IsoWeek) -> ColumnElem
     )
 
 
-def claim_digest_run(s: Session, workspace_id: str, channel_id: str, week: IsoWeek) -> bool:
+STALE_DIGEST_CLAIM = timedelta(minutes=15)  # a claim this old was never finished: its process died mid-post
+
+
+def claim_digest_run(s: Session, workspace_id: str, channel_id: str, week: IsoWeek,
+                     stale_after: timedelta = STALE_DIGEST_CLAIM) -> bool:
     """Claim the right to post this channel's digest for `week`. True for exactly one claimant across processes
-    (the UNIQUE constraint decides); a run that was finished as failed can be claimed again."""
+    (the UNIQUE constraint decides); a run that was finished as failed, or claimed longer than `stale_after` ago and
+    never finished (the claimant was killed), can be claimed again."""
     try:
         with s.begin_nested():
             s.add(DigestRun(workspace_id=workspace_id, channel_id=channel_id, week=str(week), claimed_at=_now()))
         return True
     except IntegrityError:
         pass
+    now = _now()
     retried = s.execute(
         update(DigestRun)
-        .where(_run_filter(workspace_id, channel_id, week), col(DigestRun.status) == "failed")
-        .values(status="claimed", claimed_at=_now(), error=None)
+        .where(_run_filter(workspace_id, channel_id, week),
+               or_(col(DigestRun.status) == "failed",
+                   and_(col(DigestRun.status) == "claimed", col(DigestRun.claimed_at) < now - stale_after)))
+        .values(status="claimed", claimed_at=now, error=None)
     )
     return bool(retried.rowcount)  # type: ignore[attr-defined]
 

@@ -141,3 +141,26 @@ def test_post_reports_slack_errors_clearly(db: Engine, httpserver: HTTPServer, m
     result = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C404"])
     assert result.exit_code == 1
     assert "channel_not_found" in result.stderr and "Traceback" not in result.output
+
+
+def test_post_twice_posts_once_and_shares_the_schedulers_claim(
+    db: Engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--post` claims the channel-week like the scheduler: a second `--post` (or the scheduler) sends nothing."""
+    from bot.store.engine import session_scope
+    from bot.store.queries import claim_digest_run, digest_run
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))
+    httpserver.expect_request("/api/chat.postMessage", method="POST").respond_with_json(
+        {"ok": True, "channel": "C9", "ts": "1763900000.000100"}
+    )
+    first = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C9"])
+    second = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C9"])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 1 and "already posted" in second.stderr
+    assert len(httpserver.log) == 1
+    with session_scope(db) as s:
+        run = digest_run(s, "T1", "C9", IsoWeek(2026, 47))
+        assert run is not None and run.status == "posted"
+        assert claim_digest_run(s, "T1", "C9", IsoWeek(2026, 47)) is False

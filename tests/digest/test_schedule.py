@@ -176,3 +176,22 @@ def test_scheduler_runs_the_catch_up_job_on_start() -> None:
     finally:
         scheduler.shutdown(wait=True)
     assert not scheduler.running
+
+
+def test_a_run_claimed_by_a_process_that_died_is_retried_within_the_grace(seeded: Engine, catalog: Catalog) -> None:
+    """A channel-week claimed but never finished (the poster was killed mid-post) is posted by a later run once
+    the claim is stale, still within the grace window; a fresh claim is left alone."""
+    from sqlalchemy import text
+
+    from bot.store.queries import STALE_DIGEST_CLAIM, claim_digest_run
+
+    with session_scope(seeded) as s:
+        assert claim_digest_run(s, "T1", "C1", WEEK)  # then the process dies: never finished
+    poster = Recorder()
+    now = SLOT + timedelta(hours=2)
+    assert post_due_digests(seeded, catalog, _settings(), poster, now) == [("T1", "C2", WEEK), ("T1", "C3", WEEK)]
+    stale = datetime.now(UTC) - STALE_DIGEST_CLAIM - timedelta(minutes=1)
+    with session_scope(seeded) as s:
+        s.execute(text("UPDATE digest_runs SET claimed_at = :t WHERE channel_id = 'C1'"), {"t": stale})
+    assert post_due_digests(seeded, catalog, _settings(), poster, now + timedelta(minutes=30)) == [("T1", "C1", WEEK)]
+    assert poster.targets == [("T1", "C1"), ("T1", "C2"), ("T1", "C3")]

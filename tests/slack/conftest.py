@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ from sqlalchemy import Engine
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.service.deps import Deps
+from bot.service.worker import InboxWorker
 from bot.settings import Settings
-from bot.slack.app import build_app
+from bot.slack.app import build_app, read_identity
+from bot.slack.client import build_client
+from bot.slack.processing import EventProcessor
 
 from .double import SlackDouble
 from .signing import SECRET, actions_body, command_body, event_body, sign
@@ -28,7 +32,7 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 
 @pytest.fixture
 def slack() -> Iterator[SlackDouble]:
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     double = SlackDouble(server)
     double.install()
@@ -59,19 +63,36 @@ def new_ts() -> str:
     return f"{int(time.time())}.{next(_ts):06d}"
 
 
+class InlineExecutor(Executor):
+    """Runs what Bolt submits (the work after an ack) right away in the caller's thread, so tests stay in step."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed back through the future, as a thread pool would
+            future.set_exception(exc)
+        return future
+
+
 @dataclass
 class Driver:
-    """Sends real signed requests to the real App, synchronously (process_before_response=True)."""
+    """Sends real signed requests to the real App; the work after the ack runs inline, and the inbox is drained
+    after each request, so a test sees every effect when `send` returns."""
 
     app: App
     slack: SlackDouble
+    worker: InboxWorker | None = None
 
     def send(self, body: str, content_type: str = "application/json", retry: int | None = None,
              headers: dict[str, str] | None = None) -> BoltResponse:
         sent = {"content-type": content_type, **sign(body), **(headers or {})}
         if retry is not None:
             sent |= {"x-slack-retry-num": str(retry), "x-slack-retry-reason": "http_timeout"}
-        return self.app.dispatch(BoltRequest(body=body, headers=sent))
+        response = self.app.dispatch(BoltRequest(body=body, headers=sent))
+        if self.worker is not None:
+            self.worker.drain()
+        return response
 
     def message(self, text: str, *, user: str = "U0ALICE", channel: str = "C0GENERAL", ts: str | None = None,
                 thread_ts: str | None = None, event_id: str | None = None, retry: int | None = None,
@@ -97,9 +118,17 @@ class Driver:
 
 @pytest.fixture
 def app(settings: Settings, deps: Deps) -> App:
-    return build_app(settings, deps, process_before_response=True)
+    return build_app(settings, deps, listener_executor=InlineExecutor())
 
 
 @pytest.fixture
-def driver(app: App, slack: SlackDouble) -> Driver:
-    return Driver(app, slack)
+def worker(settings: Settings, deps: Deps) -> InboxWorker:
+    """The inbox worker, not started: tests drain it in their own thread."""
+    client = build_client(settings)
+    identity, _ = read_identity(client)
+    return InboxWorker(deps, EventProcessor(client, deps, identity))
+
+
+@pytest.fixture
+def driver(app: App, slack: SlackDouble, worker: InboxWorker) -> Driver:
+    return Driver(app, slack, worker)

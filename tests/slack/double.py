@@ -37,6 +37,9 @@ class SlackDouble:
     calls: list[Call] = field(default_factory=list)
     thread: list[dict[str, Any]] = field(default_factory=list)  # what conversations.replies answers
     scripted: dict[str, list[Response]] = field(default_factory=dict)  # method -> responses to give first
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds to take before answering (slow Slack)
+    posted: list[dict[str, Any]] = field(default_factory=list)  # messages posted, as conversations.replies shows them
+    drop_posts: bool = False  # chat.postMessage answers but the message never appears (lost on the way)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,6 +56,11 @@ class SlackDouble:
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+    def replies_in(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """What Mirage posted in one thread."""
+        with self._lock:
+            return [m for m in self.posted if m["channel"] == channel and m["thread_ts"] == thread_ts]
 
     def methods(self, ignore: tuple[str, ...] = ("auth.test",)) -> list[str]:
         return [c.method for c in self.calls if c.method not in ignore]
@@ -73,7 +81,11 @@ class SlackDouble:
             if queued:
                 return queued.pop(0)
             ts = f"1800000000.{next(self._ts):06d}"
-        call.answer = self.answer(method, body, ts)
+        with self._lock:
+            call.answer = self.answer(method, body, ts)
+        delay = self.delays.get(method)
+        if delay:
+            threading.Event().wait(delay)  # a slow Web API: done, but the client may time out before it hears so
         return _json(call.answer)
 
     def answer(self, method: str, body: dict[str, Any], ts: str) -> dict[str, Any]:
@@ -82,13 +94,19 @@ class SlackDouble:
             return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "mirage",
                     "team": "Test", "url": "https://test.slack.com/"}
         if method == "chat.postMessage":
+            if not self.drop_posts:
+                self.posted.append({"type": "message", "channel": channel, "ts": ts, "user": BOT_USER,
+                                    "bot_id": BOT_ID, "thread_ts": body.get("thread_ts") or ts,
+                                    "text": body.get("text"), "blocks": body.get("blocks") or [],
+                                    "metadata": body.get("metadata")})
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text"), "ts": ts}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
             return {"ok": True, "channel": channel, "ts": body.get("ts")}
         if method == "conversations.replies":
-            return {"ok": True, "messages": self.thread, "has_more": False}
+            mine = [m for m in self.posted if m["channel"] == channel and m["thread_ts"] == body.get("ts")]
+            return {"ok": True, "messages": [*self.thread, *mine], "has_more": False}
         if method == "chat.getPermalink":
             stamp = str(body.get("message_ts")).replace(".", "")
             return {"ok": True, "channel": channel, "permalink": f"https://test.slack.com/archives/{channel}/p{stamp}"}

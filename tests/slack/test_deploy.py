@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import yaml
 from slack_bolt import App
-from sqlalchemy import Engine
 from werkzeug.test import Client
 
+from bot.service.deps import Deps
 from bot.slack.http import wsgi_app
 
-from .signing import event_body, sign
+from .signing import SECRET, event_body, sign
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "slack"
 SCOPES = {"channels:history", "groups:history", "app_mentions:read", "chat:write", "reactions:write", "commands"}
@@ -40,9 +40,9 @@ def test_manifest_has_every_scope_event_command_and_interactivity(name: str, soc
         assert m["settings"]["interactivity"]["request_url"].endswith("/slack/events")
 
 
-def test_http_routes(app: App, sqlite_engine: Engine) -> None:
+def test_http_routes(app: App, deps: Deps) -> None:
     """/healthz is 200 with a working database; /slack/events checks signatures (401 unsigned, 200 signed); else 404."""
-    client = Client(wsgi_app(app, sqlite_engine))
+    client = Client(wsgi_app(app, SECRET, deps.writable))
     assert client.get("/healthz").status_code == 200
     assert client.get("/nope").status_code == 404
     body = event_body({"type": "message", "channel": "C1", "user": "U1", "text": "hello", "ts": "1.000001"}, "Ev1")

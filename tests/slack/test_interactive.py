@@ -122,12 +122,20 @@ def test_app_home_is_published(driver: Driver, slack: SlackDouble, deps: Deps) -
 
 
 def test_mention_without_a_claim_gets_a_hello_in_thread(driver: Driver, slack: SlackDouble) -> None:
-    """@Mirage with no claim gets a short hello in the thread; a mention that is a claim is left to the message
-    listener (no second reply)."""
+    """@Mirage with no claim gets a short hello in the thread; a mention that is a claim gets the claim's reply,
+    once: its `message` event (same message, another event id) and a redelivery of the mention add nothing."""
     ts = new_ts()
     driver.event({"type": "app_mention", "user": "U0ALICE", "channel": "C0GENERAL", "text": "<@UMIRAGE> hi",
                   "ts": ts, "event_ts": ts})
-    driver.event({"type": "app_mention", "user": "U0ALICE", "channel": "C0GENERAL",
-                  "text": f"<@UMIRAGE> {CLAIM}", "ts": new_ts(), "event_ts": new_ts()})
     [hello] = slack.of("chat.postMessage")
     assert hello.body["thread_ts"] == ts and "/mirage help" in hello.body["text"]
+    claim_ts = new_ts()
+    mention = {"type": "app_mention", "user": "U0ALICE", "channel": "C0GENERAL", "text": f"<@UMIRAGE> {CLAIM}",
+               "ts": claim_ts, "event_ts": claim_ts}
+    for _ in range(4):
+        driver.event(mention, event_id="Ev0MENTION")
+    driver.event({**mention, "type": "message", "channel_type": "channel"}, event_id="Ev0MESSAGE")
+    posts = slack.of("chat.postMessage")
+    assert len(posts) == 2, [p.body.get("text") for p in posts]
+    assert posts[1].body["thread_ts"] == claim_ts and "/mirage help" not in posts[1].body["text"]
+    assert posts[1].body["metadata"]["event_type"] == "mirage_reply"

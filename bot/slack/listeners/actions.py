@@ -1,5 +1,6 @@
 """The buttons under a reply: feedback is stored; 'Not relevant' and 'We have user evidence' collapse the reply to a
-one-line thank-you (chat.update); 'Show the card' answers with the whole card, ephemeral."""
+one-line thank-you (chat.update); 'Show the card' answers with the whole card, ephemeral. Every click is
+acknowledged at once in the request thread; the work runs afterwards on the interactive executor."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ FEEDBACK = re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$")
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.action(FEEDBACK)
-    def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                    respond: Respond) -> None:
+    def acknowledge(ack: Ack) -> None:
         ack()
+
+    def on_feedback(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         verdict = FEEDBACK_ACTIONS[str(action.get("action_id"))]
         user = str((body.get("user") or {}).get("id") or "")
         result = give_feedback(deps, action.get("value"), user, verdict)
@@ -35,12 +36,13 @@ def register(app: App, deps: Deps) -> None:
         if result.note is not None:
             respond(text=result.note.text, response_type="ephemeral", replace_original=False)
 
-    @app.action(ACTION_SHOW_CARD)
-    def on_show_card(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def on_show_card(action: dict[str, Any], respond: Respond) -> None:
         card = deps.catalog.card(str(action.get("value") or ""))
         if card is None:
             respond(text="That card is no longer in the catalog. Try `/mirage list`.", response_type="ephemeral",
                     replace_original=False)
             return
         respond(text=card_text(card), blocks=card_blocks(card), response_type="ephemeral", replace_original=False)
+
+    app.action(FEEDBACK)(ack=acknowledge, lazy=[on_feedback])
+    app.action(ACTION_SHOW_CARD)(ack=acknowledge, lazy=[on_show_card])

@@ -1,4 +1,5 @@
-"""`/mirage ...`: acknowledge at once, then answer through the response_url (ephemeral unless said otherwise)."""
+"""`/mirage ...`: acknowledged in the request thread at once; the answer is worked out afterwards, on the
+interactive executor (never behind the message backlog), and sent through the response_url."""
 
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ from bot.slack.events import workspace_of
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.command("/mirage")
-    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def acknowledge(ack: Ack) -> None:
         ack()
+
+    def answer(command: dict[str, Any], respond: Respond) -> None:
         call = CommandCall(
             workspace_id=workspace_of(command),
             channel_id=str(command.get("channel_id") or ""),
             user_id=str(command.get("user_id") or ""),
             text=str(command.get("text") or ""),
         )
-        answer = run_command(deps, call)
-        respond(text=answer.text, blocks=answer.blocks,
-                response_type="in_channel" if answer.public else "ephemeral")
+        reply = run_command(deps, call)
+        respond(text=reply.text, blocks=reply.blocks, response_type="in_channel" if reply.public else "ephemeral")
+
+    app.command("/mirage")(ack=acknowledge, lazy=[answer])
