@@ -123,8 +123,9 @@ class Detector:
             next_out += 1
 
     def needs_reading(self, text: str) -> bool:
-        """False when `text` holds no benchmark or user-evidence word at all: `detect` would say QUIET at once."""
-        return self._worth_reading(text)
+        """False when `text` holds no benchmark, lead-claiming or user-evidence word: `detect` says QUIET at once."""
+        words = words_of(text)
+        return self._gated(words) or self.evidence_filter.may_match_words(words)
 
     def cites_user_outcome(self, text: str) -> bool:
         """True when `text` points at evidence from real users or production (not negated)."""
