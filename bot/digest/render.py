@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.digest.build import ChannelBalance, Digest, ExampleItem
-from bot.reply.compose import escape
+from bot.mrkdwn import clip_escaped, escape, neutralise
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -27,7 +27,6 @@ MAX_ROWS = 15  # rows per list in Slack before "…and N more"
 EXCERPT_LIMIT = 400
 SPARK = "▁▂▃▄▅▆▇█"
 NO_DATA = "·"
-ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 FOOTER = "Mirage asks for user evidence when a team leans on benchmark scores alone."
 MAX_URL = 1000
@@ -50,15 +49,6 @@ def percent(share: float | None) -> str:
 def channel_ref(channel_id: str) -> str:
     """A Slack channel mention; the id is reduced to the characters Slack ids are made of."""
     return f"<#{re.sub(r'[^A-Za-z0-9]', '', channel_id)}>"
-
-
-def clip_escaped(text: str, limit: int) -> str:
-    """Shorten already-escaped text to `limit` characters with an ellipsis, never cutting an `&amp;` in half."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    cut = ENTITY_TAIL.sub("", cut)
-    return cut.rstrip() + "…"
 
 
 def fit_lines(title: str, lines: list[str], limit: int = SECTION_LIMIT, max_rows: int | None = MAX_ROWS) -> str:
@@ -143,7 +133,7 @@ def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
     head = f"{e.card_id} in {channel_ref(e.channel_id)} · confidence {e.confidence:.2f}"
     link = e.permalink if e.permalink and len(e.permalink) <= MAX_URL and SAFE_URL.match(e.permalink) else None
     if mrkdwn:
-        quoted = "\n".join(f">{line}" for line in excerpt.splitlines() or [""])
+        quoted = "\n".join(f">{neutralise(line)}" for line in excerpt.splitlines() or [""])
         return f"{quoted}\n{head}" + (f" · <{link}|view message>" if link else "")
     return f"  “{excerpt}”\n    {head}" + (f" · {link}" if link else "")
 
@@ -258,11 +248,11 @@ def to_json(d: Digest) -> str:
 
 
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    return SectionBlock(text=MarkdownTextObject(text=text, verbatim=True))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+    return ContextBlock(elements=[MarkdownTextObject(text=text, verbatim=True)])
 
 
 def to_blocks(d: Digest) -> list[dict[str, Any]]:

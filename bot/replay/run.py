@@ -21,14 +21,13 @@ from sqlalchemy import Engine
 
 from bot.catalog import Catalog
 from bot.detection import Detection, Detector
+from bot.mrkdwn import excerpt
 from bot.replay.export import Conversation, ExportMessage, Filters, SlackExport
 from bot.replay.report import CardInfo, ReplayReport
 from bot.replay.store import DayCounts, ReplayWriter, Written
-from bot.reply.compose import escape
 from bot.store.queries import NewIncident
 
 DEFAULT_WORKSPACE = "replay"
-EXCERPT_MAX = 300
 THREAD_MESSAGES = 20  # the detector reads at most this many earlier messages of a thread
 THREAD_TEXT_CHARS = 2_000  # ... and at most this much of each
 THREAD_CACHE_THREADS = 5_000
@@ -94,22 +93,6 @@ class ThreadCache:
 
     def __len__(self) -> int:
         return len(self.threads)
-
-
-def slack_unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
-    """The message escaped for Slack and cut to at most `limit` characters (never inside an entity)."""
-    plain = " ".join(slack_unescape(text).split())
-    escaped = escape(plain)
-    if len(escaped) <= limit:
-        return escaped
-    cut = limit - 1
-    while len(escape(plain[:cut])) > limit - 1:
-        cut -= 1
-    return escape(plain[:cut]) + "…"
 
 
 def event_id(message: ExportMessage) -> str:

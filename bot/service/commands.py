@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from bot.digest.build import build_digest
 from bot.digest.render import to_blocks, to_text
 from bot.digest.week import IsoWeek
+from bot.mrkdwn import escape, user_mrkdwn
 from bot.policy import CHANNEL_MODES
-from bot.reply import compose_reply, escape, reply_text
+from bot.reply import compose_reply, reply_text
 from bot.service.deps import Deps
 from bot.service.model import Answer, Glance
 from bot.service.search import search
@@ -63,7 +64,7 @@ def run_command(deps: Deps, call: CommandCall) -> Answer:
     card = deps.catalog.card(text)
     if card is not None:
         return Answer(text=card_text(card), blocks=card_blocks(card))
-    return help_answer(f"I don't know `{escape(text[:100])}`. Here is what I can do:")
+    return help_answer(f"I don't know `{user_mrkdwn(text[:100])}`. Here is what I can do:")
 
 
 def _help(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -79,8 +80,8 @@ def _search(deps: Deps, call: CommandCall, rest: str) -> Answer:
         return _answer("Tell me what to look for: `/mirage search leaderboard`.")
     found = search(deps.catalog, rest)
     if not found:
-        return _answer(f"No card matches _{escape(rest[:100])}_. Try `/mirage list`.")
-    return _answer(f"*Cards matching* _{escape(rest[:100])}_, best first\n" + card_list_text(found))
+        return _answer(f"No card matches _{user_mrkdwn(rest[:100])}_. Try `/mirage list`.")
+    return _answer(f"*Cards matching* _{user_mrkdwn(rest[:100])}_, best first\n" + card_list_text(found))
 
 
 def _check(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -89,10 +90,10 @@ def _check(deps: Deps, call: CommandCall, rest: str) -> Answer:
     detection = deps.detector.detect(rest)
     card = deps.catalog.card(detection.card_id) if detection.fired and detection.card_id else None
     if card is None:
-        return _answer(f"No claim here: {escape(detection.reason)}.")
+        return _answer(f"No claim here: {user_mrkdwn(detection.reason)}.")
     lines = [
         f"*Claim:* {card.id} {escape(card.name)} (confidence {detection.confidence:.2f})",
-        f"*Because:* {escape(detection.reason)}",
+        f"*Because:* {user_mrkdwn(detection.reason)}",
     ]
     if card.mode == "shadow":
         lines.append("_This card is in shadow mode: Mirage would log this, not reply._")
@@ -169,7 +170,7 @@ def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
     else:
         duration = parse_duration(rest)
         if duration is None:
-            return _answer(f"I can't read `{escape(rest[:50])}` as a duration. Try `/mirage mute 2h`, "
+            return _answer(f"I can't read `{user_mrkdwn(rest[:50])}` as a duration. Try `/mirage mute 2h`, "
                            "`/mirage mute 1w`, or `/mirage mute` (until you unmute).")
         until = deps.clock() + duration
     with deps.writing() as s:

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from bot.mrkdwn import excerpt
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
-from bot.reply import compose_reply, escape
+from bot.reply import compose_reply
 from bot.service.deps import Deps
 from bot.service.model import Answer, Outcome
 from bot.slack.blocks import reply_blocks, reply_fallback
 from bot.store import queries as q
 from bot.store.engine import session_scope
-from bot.store.models import EXCERPT_MAX
 
 Source = Literal["live", "replay", "console"]
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
@@ -39,12 +39,6 @@ class IncomingMessage:
             return datetime.fromtimestamp(float(self.facts.ts), UTC)
         except ValueError:
             return datetime.now(UTC)
-
-
-def excerpt(text: str) -> str:
-    """The stored excerpt: escaped, single-spaced, at most EXCERPT_MAX characters."""
-    flat = escape(" ".join(text.split()))
-    return flat if len(flat) <= EXCERPT_MAX else flat[: EXCERPT_MAX - 1] + "…"
 
 
 def handle_message(

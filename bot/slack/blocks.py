@@ -50,12 +50,18 @@ def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object with `verbatim` on: Slack turns no bare URL, channel name or @here into a link or a
+    ping; only markup Mirage wrote itself (`<#C1>`, `<@U1>`) is live."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text)))
+    return SectionBlock(text=_mrkdwn(_clip(text)))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text))])
+    return ContextBlock(elements=[_mrkdwn(_clip(text))])
 
 
 def _header(text: str) -> HeaderBlock:

@@ -16,7 +16,6 @@ SOURCES = ("live", "replay", "console")
 CHANNEL_MODES = ("reply", "ephemeral", "reaction", "shadow", "off")
 VERDICTS = ("helpful", "not_relevant", "has_evidence")
 DIGEST_STATUSES = ("claimed", "posted", "failed")
-EXCERPT_MAX = 300
 
 
 def utc(moment: datetime) -> datetime:

@@ -155,7 +155,7 @@ def test_reply_blocks_escape_user_text(catalog: Catalog) -> None:
     flat = str(blocks)
     assert "<!channel>" not in flat and "<@U123>" not in flat
     assert "*&lt;!channel&gt;* + *&lt;@U123&gt; &amp; co*" in blocks[3]["elements"][0]["text"]
-    assert excerpt("<!here>  hi\n&") == "&lt;!here&gt; hi &amp;"
+    assert excerpt("<!here>  hi\n&amp;") == "@\u2060here hi &amp;"
 
 
 def test_card_and_home_blocks_fit_slack_limits(catalog: Catalog) -> None:
