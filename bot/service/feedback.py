@@ -28,11 +28,20 @@ def parse_incident_id(value: str | None) -> int | None:
     return number if number > 0 else None
 
 
-def give_feedback(deps: Deps, incident_value: str | None, user_id: str, verdict: Verdict) -> FeedbackResult:
-    """Store `user_id`'s verdict on the incident named by the button's value (a later click replaces it)."""
+def give_feedback(
+    deps: Deps, incident_value: str | None, user_id: str, verdict: Verdict, *, workspace_id: str, channel_id: str
+) -> FeedbackResult:
+    """Store `user_id`'s verdict on the incident named by the button's value (a later click replaces it).
+
+    The click acts only on an incident of the same workspace and channel as the click: a button value naming
+    another channel's or workspace's incident is answered like a vanished one, and nothing is stored.
+    """
     incident_id = parse_incident_id(incident_value)
     with deps.writing() as s:
-        if incident_id is None or s.get(Incident, incident_id) is None:
+        incident = s.get(Incident, incident_id) if incident_id is not None else None
+        if incident is None or incident_id is None or (incident.workspace_id, incident.channel_id) != (
+            workspace_id, channel_id
+        ):
             return FeedbackResult(False, None, Answer("I could not find that reply any more; thanks all the same."))
         q.record_feedback(s, incident_id, user_id, verdict)
     if verdict in COLLAPSING:
