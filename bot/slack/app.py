@@ -13,6 +13,7 @@ from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.client import build_client
 from bot.slack.listeners import actions, command, home, mention, message
+from bot.slack.replay_guard import ReplayGuard
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def build_app(
         logger=logging.getLogger("mirage.slack"),
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirage-listener"),
     )
+    app.use(ReplayGuard(deps.engine, deps.clock))
     for module in (message, mention, command, actions, home):
         module.register(app, deps)
 

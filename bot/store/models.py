@@ -144,3 +144,15 @@ class DailyBalance(SQLModel, table=True):
     messages: int = 0
     benchmark_messages: int = 0
     user_outcome_messages: int = 0
+
+
+class RequestNonce(SQLModel, table=True):
+    """A signed slash command or button click already acted on, by its Slack signature. Slack's signature covers
+    the request timestamp, and Bolt refuses timestamps older than 5 minutes, so a row is needed only for that long:
+    a replay inside the window finds its row and does nothing."""
+
+    __tablename__ = "request_nonces"
+    __table_args__ = (sa.Index("ix_request_nonces_seen_at", "seen_at"),)
+
+    signature: str = Field(primary_key=True, sa_type=sa.String(128))
+    seen_at: datetime = _ts(default_factory=_now)
