@@ -69,20 +69,23 @@ def _pick_workspace(known: list[str], wanted: str | None) -> str:
     raise fail(f"several workspaces in the database, choose one with --workspace: {', '.join(known)}")
 
 
-def _load(settings: Settings, workspace: str | None, week: IsoWeek, rules: Path | None) -> Digest:
+def _load(
+    settings: Settings, workspace: str | None, week: IsoWeek, rules: Path | None, channel: str | None = None
+) -> Digest:
+    """The digest; with `channel` (the --post target), examples come from that channel only."""
     catalog = catalog_or_exit(rules if rules is not None else settings.rules_dir)
     engine = _engine(settings.database_url)
     try:
         with session_scope(engine) as s:
             chosen = _pick_workspace(workspaces(s), workspace)
-            data = load_digest_input(s, chosen, week)
+            data = load_digest_input(s, chosen, week, examples_from=channel)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         hint = "is it migrated? try `mirage db upgrade`"
         raise fail(f"cannot read the database ({reason}); {hint}", EXIT_NOTHING) from None
     finally:
         engine.dispose()
-    return build_digest(data, catalog)
+    return build_digest(data, catalog, posted_in=channel)
 
 
 def _post(settings: Settings, channel: str, digest: Digest) -> None:
@@ -116,7 +119,7 @@ def digest(
     """Show one workspace's weekly digest from DATABASE_URL, or post it to a channel with --post."""
     chosen_week = _week(week, datetime.now(UTC))
     settings = Settings()
-    built = _load(settings, workspace, chosen_week, rules)
+    built = _load(settings, workspace, chosen_week, rules, channel=post)
     if post is not None:
         _post(settings, post, built)
         return

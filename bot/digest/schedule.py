@@ -108,16 +108,12 @@ def post_due_digests(
     with session_scope(engine) as s:
         targets = digest_targets(s, digest_channels(settings, workspaces(s)))
     posted: list[tuple[str, str, IsoWeek]] = []
-    digests: dict[str, Digest] = {}
     for ws, ch in targets:
         with session_scope(engine) as s:
             if not claim_digest_run(s, ws, ch, week):
                 continue
         try:
-            if ws not in digests:
-                with session_scope(engine) as s:
-                    digests[ws] = build_digest(load_digest_input(s, ws, week), catalog)
-            digest = digests[ws]
+            digest = channel_digest(engine, catalog, ws, ch, week)
             poster(ws, ch, to_blocks(digest), summary(digest))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
             log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
@@ -127,6 +123,13 @@ def post_due_digests(
         log.info("digest %s posted to %s/%s", week, ws, ch)
         posted.append((ws, ch, week))
     return posted
+
+
+def channel_digest(engine: Engine, catalog: Catalog, workspace_id: str, channel_id: str, week: IsoWeek) -> Digest:
+    """The digest to post in one channel: the workspace's counts, and examples from that channel only."""
+    with session_scope(engine) as s:
+        data = load_digest_input(s, workspace_id, week, examples_from=channel_id)
+    return build_digest(data, catalog, posted_in=channel_id)
 
 
 def _finish(engine: Engine, ws: str, ch: str, week: IsoWeek, posted: bool, error: str | None = None) -> None:

@@ -142,8 +142,8 @@ def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
         return _answer("Try `/mirage digest` (preview), `/mirage digest on` or `/mirage digest off`.")
     week = IsoWeek.of(deps.clock())
     with session_scope(deps.engine) as s:
-        data = load_digest_input(s, call.workspace_id, week)
-    digest = build_digest(data, deps.catalog)
+        data = load_digest_input(s, call.workspace_id, week, examples_from=call.channel_id)
+    digest = build_digest(data, deps.catalog, posted_in=call.channel_id)
     return Answer(text=f"Preview of this week's digest ({week}):\n{to_text(digest)}", blocks=list(to_blocks(digest)))
 
 

@@ -31,6 +31,7 @@ class IncomingMessage:
     event_id: str
     text: str
     facts: MessageFacts
+    private: bool = False  # a private channel, DM or group DM: its text is never stored (no excerpt)
 
     @property
     def created_at(self) -> datetime:
@@ -95,7 +96,8 @@ def handle_message(
         new = q.NewIncident(
             workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
             thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
-            confidence=detection.confidence, triggers=list(detection.triggers), excerpt=excerpt(message.text),
+            confidence=detection.confidence, triggers=list(detection.triggers),
+            excerpt="" if message.private else excerpt(message.text),
             permalink=permalink() if source == "live" else None, action=decision.action,
             action_reason=decision.reason, source=source, created_at=message.created_at,
         )
