@@ -18,7 +18,7 @@ _ENTITY = re.compile(r"&(?:lt|gt|amp);")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 _MARKUP = re.compile(r"<([^<>]*)>")
 _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
-_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]{1,30}):(?=//)|\b(mailto|tel):(?=[^\s\u2060])", re.IGNORECASE)
+_SCHEME = re.compile(r"(:)(?=//)|\b(mailto:|tel:)(?=[^\s\u2060])", re.IGNORECASE)
 _WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
 
 
@@ -54,7 +54,7 @@ def neutralise(text: str) -> str:
     """Stop Slack from turning user text live: `@here`/`@channel`/`@everyone` and bare links (`https://`,
     `mailto:`, `www.`) get an invisible word joiner. Apply to escaped text; idempotent."""
     text = _BROADCAST.sub(lambda m: "@" + JOINER + m.group(1), text)
-    text = _SCHEME.sub(lambda m: (m.group(1) or m.group(2)) + ":" + JOINER, text)
+    text = _SCHEME.sub(lambda m: (m.group(1) or m.group(2)) + JOINER, text)
     return _WWW.sub(lambda m: m.group(1) + JOINER + ".", text)
 
 

@@ -7,7 +7,7 @@ import re
 LIVE = re.compile(
     r"<[@#!]|<[a-z][a-z0-9+.-]*:"  # markup: <@U1>, <#C1>, <!here>, <https://...>
     r"|@(?:here|channel|everyone)\b"  # broadcasts Slack parses without markup
-    r"|\b[a-z][a-z0-9+.-]*://|\bwww\.|\b(?:mailto|tel):(?!\u2060)",  # bare links Slack would auto-link
+    r"|://|\bwww\.|\b(?:mailto|tel):(?!\u2060)",  # bare links Slack would auto-link
     re.IGNORECASE,
 )
 

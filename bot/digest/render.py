@@ -47,8 +47,9 @@ def percent(share: float | None) -> str:
 
 
 def channel_ref(channel_id: str) -> str:
-    """A Slack channel mention; the id is reduced to the characters Slack ids are made of."""
-    return f"<#{re.sub(r'[^A-Za-z0-9]', '', channel_id)}>"
+    """A Slack channel mention; the id is reduced to the characters Slack ids are made of (none left: a word)."""
+    cleaned = re.sub(r"[^A-Za-z0-9]", "", channel_id)
+    return f"<#{cleaned}>" if cleaned else "an unknown channel"
 
 
 def fit_lines(title: str, lines: list[str], limit: int = SECTION_LIMIT, max_rows: int | None = MAX_ROWS) -> str:
