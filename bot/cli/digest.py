@@ -17,9 +17,10 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.cli.loading import catalog_or_exit, fail
 from bot.digest.build import Digest, build_digest
-from bot.digest.render import summary, to_blocks, to_json, to_text
+from bot.digest.render import summary, to_json, to_text
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
+from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, make_engine, session_scope
 from bot.store.queries import workspaces
 
@@ -93,7 +94,7 @@ def _post(settings: Settings, channel: str, digest: Digest) -> None:
         raise fail("--post needs a bot token: set SLACK_BOT_TOKEN")
     client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     try:
-        response = client.chat_postMessage(channel=channel, blocks=to_blocks(digest), text=summary(digest))
+        response = client.chat_postMessage(channel=channel, blocks=digest_blocks(digest), text=summary(digest))
     except SlackApiError as exc:
         raise fail(f"Slack refused the post to {channel}: {exc.response.get('error', exc)}", EXIT_NOTHING) from None
     except (SlackClientError, OSError) as exc:
@@ -126,7 +127,7 @@ def digest(
     if fmt is Format.json:
         typer.echo(to_json(built))
     elif fmt is Format.blocks:
-        typer.echo(json.dumps(to_blocks(built), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(digest_blocks(built), ensure_ascii=False, indent=2))
     else:
         typer.echo(to_text(built), nl=False)
 

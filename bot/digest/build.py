@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.catalog import Catalog
-from bot.digest.model import TREND_WEEKS, VERDICTS, DigestInput, Example
+from bot.digest.model import TREND_WEEKS, DigestInput, Example
 from bot.digest.week import IsoWeek
+from bot.domain import VERDICTS
 
 Direction = Literal["improving", "worsening", "steady"]
 # A trend moves when its least-squares slope is at least this many share points per week (0.02 = 2 points a week).

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bot.digest.week import IsoWeek
 
-VERDICTS = ("helpful", "not_relevant", "has_evidence")
 TREND_WEEKS = 8
 
 

@@ -16,9 +16,10 @@ from sqlalchemy import Engine
 
 from bot.catalog import Catalog
 from bot.digest.build import Digest, build_digest
-from bot.digest.render import summary, to_blocks
+from bot.digest.render import summary
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
+from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, session_scope
 from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
 
@@ -114,7 +115,7 @@ def post_due_digests(
                 continue
         try:
             digest = channel_digest(engine, catalog, ws, ch, week)
-            poster(ws, ch, to_blocks(digest), summary(digest))
+            poster(ws, ch, digest_blocks(digest), summary(digest))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
             log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
             _finish(engine, ws, ch, week, posted=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])

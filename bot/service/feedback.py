@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain import COLLAPSING_VERDICTS, Verdict
 from bot.service.deps import Deps
-from bot.service.model import Answer, Verdict
-from bot.slack.blocks import thanks_blocks, thanks_text
+from bot.service.model import Answer
+from bot.service.texts import thanks_text
 from bot.store import queries as q
 from bot.store.models import Incident
-
-COLLAPSING: frozenset[Verdict] = frozenset({"not_relevant", "has_evidence"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +43,6 @@ def give_feedback(
         ):
             return FeedbackResult(False, None, Answer("I could not find that reply any more; thanks all the same."))
         q.record_feedback(s, incident_id, user_id, verdict)
-    if verdict in COLLAPSING:
-        return FeedbackResult(True, Answer(thanks_text(verdict), thanks_blocks(verdict)))
+    if verdict in COLLAPSING_VERDICTS:
+        return FeedbackResult(True, Answer(thanks_text(verdict), thanks=verdict))
     return FeedbackResult(True, None, Answer(thanks_text(verdict)))

@@ -9,18 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
+from bot.domain import Source
 from bot.mrkdwn import excerpt
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
 from bot.reply import compose_reply
 from bot.service.deps import Deps
 from bot.service.model import Answer, Outcome
-from bot.slack.blocks import reply_blocks, reply_fallback
+from bot.service.texts import reply_fallback
 from bot.store import queries as q
 from bot.store.engine import session_scope
 
-Source = Literal["live", "replay", "console"]
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
 
 
@@ -107,7 +106,7 @@ def handle_message(
         return Outcome(Decision(decision.action, "event already handled (Slack retry)", decision.thread_ts),
                        incident_id=incident_id, duplicate=True)
     reply = compose_reply(card, detection, message.text)
-    answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident_id)) if decision.posts else None
+    answer = Answer(text=reply_fallback(reply), reply=reply, incident_id=incident_id) if decision.posts else None
     return Outcome(decision, incident_id=incident_id, reply=reply, answer=answer)
 
 

@@ -10,13 +10,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-CARD_MODES = ("live", "shadow")
-ACTIONS = ("reply", "ephemeral", "reaction", "log", "none")
-SOURCES = ("live", "replay", "console")
-CHANNEL_MODES = ("reply", "ephemeral", "reaction", "shadow", "off")
-VERDICTS = ("helpful", "not_relevant", "has_evidence")
-DIGEST_STATUSES = ("claimed", "posted", "failed")
-
 
 def utc(moment: datetime) -> datetime:
     """`moment` in UTC; a naive datetime is taken to be UTC already."""

@@ -17,14 +17,15 @@ from bot.catalog import Catalog
 from bot.detection import Detection, Detector
 from bot.digest.build import build_digest
 from bot.digest.model import ClaimCount, DigestInput, Example
-from bot.digest.render import summary, to_blocks
+from bot.digest.render import summary
 from bot.digest.week import IsoWeek
 from bot.mrkdwn import escape, excerpt
 from bot.reply import compose_reply, reply_text
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
+from bot.service.texts import reply_fallback
 from bot.settings import Settings
-from bot.slack.blocks import reply_blocks, reply_fallback
+from bot.slack.blocks import answer_blocks, digest_blocks, reply_blocks
 from bot.store.engine import make_engine, upgrade_database
 
 from ..live_markup import live_parts
@@ -97,7 +98,7 @@ def test_digest_of_any_text_is_inert(catalog: Catalog, texts: list[str], channel
     )
     data = DigestInput("T1", WEEK, claims=(ClaimCount("FM-16", channel, 2, 1),), examples=examples)
     digest = build_digest(data, catalog)
-    _assert_safe(to_blocks(digest), summary(digest))
+    _assert_safe(digest_blocks(digest), summary(digest))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -105,7 +106,7 @@ def test_digest_of_any_text_is_inert(catalog: Catalog, texts: list[str], channel
 def test_command_answers_to_any_text_are_inert(command_deps: Deps, verb: str, text: str) -> None:
     """`/mirage <verb> <any text>` answers (text and blocks) with nothing live but the caller's own mention."""
     answer = run_command(command_deps, CommandCall("T0TEAM", "C0GENERAL", "U0ALICE", verb + text))
-    _assert_safe(answer.blocks, answer.text)
+    _assert_safe(answer_blocks(answer), answer.text)
 
 
 def test_attacker_text_in_a_live_claim_reaches_slack_inert(driver: Driver, slack: SlackDouble) -> None:

@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 
 from bot.service.deps import Deps
 from bot.service.feedback import give_feedback
-from bot.slack.blocks import ACTION_SHOW_CARD, FEEDBACK_ACTIONS, card_blocks, card_text
+from bot.service.texts import card_text
+from bot.slack.blocks import ACTION_SHOW_CARD, FEEDBACK_ACTIONS, answer_blocks, card_blocks
 from bot.slack.events import workspace_of
 
 FEEDBACK = re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$")
@@ -30,10 +31,10 @@ def register(app: App, deps: Deps) -> None:
                                channel_id=channel)
         if result.collapse is not None:
             if container.get("is_ephemeral"):
-                respond(text=result.collapse.text, blocks=result.collapse.blocks, replace_original=True)
+                respond(text=result.collapse.text, blocks=answer_blocks(result.collapse), replace_original=True)
             else:
                 client.chat_update(channel=channel, ts=str(container.get("message_ts")), text=result.collapse.text,
-                                   blocks=result.collapse.blocks)
+                                   blocks=answer_blocks(result.collapse))
         if result.note is not None:
             respond(text=result.note.text, response_type="ephemeral", replace_original=False)
 

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
+from bot.slack.blocks import answer_blocks
 from bot.slack.events import workspace_of
 
 
@@ -22,5 +23,5 @@ def register(app: App, deps: Deps) -> None:
             text=str(command.get("text") or ""),
         )
         answer = run_command(deps, call)
-        respond(text=answer.text, blocks=answer.blocks,
+        respond(text=answer.text, blocks=answer_blocks(answer),
                 response_type="in_channel" if answer.public else "ephemeral")
