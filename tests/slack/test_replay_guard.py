@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
+import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy import text
 from sqlmodel import select
 
 from bot.service.deps import Deps
@@ -80,3 +83,15 @@ def test_events_are_not_guarded(driver: Driver, slack: SlackDouble, deps: Deps) 
     assert len(slack.of("chat.postMessage")) == 1
     with session_scope(deps.engine) as s:
         assert s.exec(select(RequestNonce)).all() == []
+
+
+def test_commands_still_run_when_the_guard_cannot_write(driver: Driver, slack: SlackDouble, deps: Deps,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """If the nonce table cannot be written (database trouble), the command is not blocked: it runs and says
+    what it can, and the guard logs one warning naming the request kind."""
+    with deps.engine.begin() as c:
+        c.execute(text("DROP TABLE request_nonces"))
+    with caplog.at_level(logging.WARNING, logger="bot.slack.replay_guard"):
+        assert driver.command("help").status == 200
+    assert len(slack.of("response_url")) == 1
+    assert "replay guard unavailable" in caplog.text and "/mirage" in caplog.text
