@@ -15,12 +15,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from bot.catalog import Catalog
-from bot.digest.build import Digest, build_digest
+from bot.digest.build import build_digest
+from bot.digest.model import DigestInput
 from bot.digest.render import summary
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
 from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, session_scope
+from bot.store.digest_queries import channel_examples
 from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
 
 log = logging.getLogger(__name__)
@@ -109,12 +111,17 @@ def post_due_digests(
     with session_scope(engine) as s:
         targets = digest_targets(s, digest_channels(settings, workspaces(s)))
     posted: list[tuple[str, str, IsoWeek]] = []
+    inputs: dict[str, DigestInput] = {}  # the workspace aggregates, computed once; examples are per channel
     for ws, ch in targets:
         with session_scope(engine) as s:
             if not claim_digest_run(s, ws, ch, week):
                 continue
         try:
-            digest = channel_digest(engine, catalog, ws, ch, week)
+            with session_scope(engine) as s:
+                if ws not in inputs:
+                    inputs[ws] = load_digest_input(s, ws, week, examples=0)
+                data = channel_examples(s, inputs[ws], ch)
+            digest = build_digest(data, catalog, posted_in=ch)
             poster(ws, ch, digest_blocks(digest), summary(digest))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
             log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
@@ -124,13 +131,6 @@ def post_due_digests(
         log.info("digest %s posted to %s/%s", week, ws, ch)
         posted.append((ws, ch, week))
     return posted
-
-
-def channel_digest(engine: Engine, catalog: Catalog, workspace_id: str, channel_id: str, week: IsoWeek) -> Digest:
-    """The digest to post in one channel: the workspace's counts, and examples from that channel only."""
-    with session_scope(engine) as s:
-        data = load_digest_input(s, workspace_id, week, examples_from=channel_id)
-    return build_digest(data, catalog, posted_in=channel_id)
 
 
 def _finish(engine: Engine, ws: str, ch: str, week: IsoWeek, posted: bool, error: str | None = None) -> None:

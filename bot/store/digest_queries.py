@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import ColumnElement, Integer, case, func, select
@@ -112,6 +113,13 @@ def _examples(
         Example(card, channel, excerpt, float(confidence), utc(created), permalink)
         for card, channel, excerpt, confidence, created, permalink in s.execute(query)
     )
+
+
+def channel_examples(s: Session, data: DigestInput, channel_id: str, examples: int = 5) -> DigestInput:
+    """`data` (a workspace's input) with its examples replaced by `channel_id`'s own: what a digest posted in that
+    channel may quote. The aggregates are computed once per workspace; only this cheap query runs per channel."""
+    found = _examples(s, data.workspace_id, data.week, examples, data.hidden_channels, channel_id)
+    return replace(data, examples=found)
 
 
 def load_digest_input(
