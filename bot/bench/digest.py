@@ -16,11 +16,12 @@ import typer
 from sqlalchemy import Engine, text
 
 from bot.digest.week import IsoWeek
+from bot.domain import ACTIONS as DOMAIN_ACTIONS
+from bot.domain import VERDICTS, Action
 
 WORKSPACE = "T0BENCH"
 CARDS = (("FM-16", "live"), ("RF-39", "shadow"))
-ACTIONS = ("reply", "reply", "ephemeral", "reaction", "log", "none")
-VERDICTS = ("helpful", "not_relevant", "has_evidence")
+ACTIONS: tuple[Action, ...] = ("reply", *DOMAIN_ACTIONS)  # every action, replies weighted twice
 COLUMNS = (
     "workspace_id", "channel_id", "user_id", "message_ts", "thread_ts", "event_id", "card_id", "card_mode",
     "confidence", "triggers", "excerpt", "permalink", "action", "action_reason", "reply_channel", "reply_ts",

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from spacy.schemas import validate_token_pattern
 
+from bot.domain import CardMode
+
 LABEL_RE = re.compile(r"^[A-Z][A-Z_]*$")
 TokenPattern = list[dict[str, Any]]
 
@@ -69,7 +71,7 @@ class Card(_Strict):
     name: Annotated[str, Field(min_length=3)]
     kind: Literal["failure_mode", "red_flag"]
     severity: Literal["low", "medium", "high", "critical"]
-    mode: Literal["live", "shadow"] = "live"
+    mode: CardMode = "live"
     summary: Annotated[str, Field(min_length=10)]
     also_known_as: list[str] = []
     notice: Annotated[list[str], Field(min_length=1)]

@@ -17,9 +17,10 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.cli.loading import catalog_or_exit, fail
 from bot.digest.build import Digest, build_digest
-from bot.digest.render import summary, to_blocks, to_json, to_text
+from bot.digest.render import summary, to_json, to_text
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
+from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, make_engine, session_scope
 from bot.store.queries import claim_digest_run, finish_digest_run, workspaces
 
@@ -69,20 +70,23 @@ def _pick_workspace(known: list[str], wanted: str | None) -> str:
     raise fail(f"several workspaces in the database, choose one with --workspace: {', '.join(known)}")
 
 
-def _load(settings: Settings, workspace: str | None, week: IsoWeek, rules: Path | None) -> Digest:
+def _load(
+    settings: Settings, workspace: str | None, week: IsoWeek, rules: Path | None, channel: str | None = None
+) -> Digest:
+    """The digest; with `channel` (the --post target), examples come from that channel only."""
     catalog = catalog_or_exit(rules if rules is not None else settings.rules_dir)
     engine = _engine(settings.database_url)
     try:
         with session_scope(engine) as s:
             chosen = _pick_workspace(workspaces(s), workspace)
-            data = load_digest_input(s, chosen, week)
+            data = load_digest_input(s, chosen, week, examples_from=channel)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         hint = "is it migrated? try `mirage db upgrade`"
         raise fail(f"cannot read the database ({reason}); {hint}", EXIT_NOTHING) from None
     finally:
         engine.dispose()
-    return build_digest(data, catalog)
+    return build_digest(data, catalog, posted_in=channel)
 
 
 def _post(settings: Settings, channel: str, digest: Digest) -> None:
@@ -99,7 +103,7 @@ def _post(settings: Settings, channel: str, digest: Digest) -> None:
                        "nothing sent", EXIT_NOTHING)
         client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
         try:
-            response = client.chat_postMessage(channel=channel, blocks=to_blocks(digest), text=summary(digest))
+            response = client.chat_postMessage(channel=channel, blocks=digest_blocks(digest), text=summary(digest))
         except SlackApiError as exc:
             _finish(engine, ws, channel, week, f"SlackApiError: {exc.response.get('error')}")
             raise fail(f"Slack refused the post to {channel}: {exc.response.get('error', exc)}", EXIT_NOTHING) from None
@@ -135,14 +139,14 @@ def digest(
     """Show one workspace's weekly digest from DATABASE_URL, or post it to a channel with --post."""
     chosen_week = _week(week, datetime.now(UTC))
     settings = Settings()
-    built = _load(settings, workspace, chosen_week, rules)
+    built = _load(settings, workspace, chosen_week, rules, channel=post)
     if post is not None:
         _post(settings, post, built)
         return
     if fmt is Format.json:
         typer.echo(to_json(built))
     elif fmt is Format.blocks:
-        typer.echo(json.dumps(to_blocks(built), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(digest_blocks(built), ensure_ascii=False, indent=2))
     else:
         typer.echo(to_text(built), nl=False)
 

@@ -9,13 +9,14 @@ import typer
 
 from bot.catalog import Catalog, CatalogError, load_catalog
 from bot.detection import Detector
+from bot.logs import mask_urls
 
 EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print `message` to stderr and return the Exit to raise (`raise fail(...)`)."""
-    print(f"mirage: {message}", file=sys.stderr)
+    """Print `message` (database passwords masked) to stderr and return the Exit to raise (`raise fail(...)`)."""
+    print(f"mirage: {mask_urls(message)}", file=sys.stderr)
     return typer.Exit(code)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.catalog import Catalog
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
+from bot.logs import configure_logging
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
 from bot.settings import Settings
@@ -82,8 +83,7 @@ def run(
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     use_console = console or not settings.has_slack_tokens
     if http and use_console:
         raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")

@@ -121,7 +121,8 @@ class Console:
             self.say("(no Mirage reply to answer yet)")
             return
         chosen: Verdict = verdict
-        result = give_feedback(self.deps, str(self.last_incident), self.user, chosen)
+        result = give_feedback(self.deps, str(self.last_incident), self.user, chosen, workspace_id=WORKSPACE,
+                               channel_id=CHANNEL)
         shown = result.collapse or result.note
         if shown is not None:
             self.say(f"mirage: {unescape(shown.text)}")

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.catalog import Catalog
-from bot.digest.model import TREND_WEEKS, VERDICTS, DigestInput, Example
+from bot.digest.model import TREND_WEEKS, DigestInput, Example
 from bot.digest.week import IsoWeek
+from bot.domain import VERDICTS
 
 Direction = Literal["improving", "worsening", "steady"]
 # A trend moves when its least-squares slope is at least this many share points per week (0.02 = 2 points a week).
@@ -156,8 +157,15 @@ class Digest:
         return self.total_this_week - self.total_previous_week
 
 
-def build_digest(data: DigestInput, catalog: Catalog, max_examples: int = MAX_EXAMPLES) -> Digest:
-    """The digest of `data.week` for `data.workspace_id`; card names come from `catalog`."""
+def build_digest(
+    data: DigestInput, catalog: Catalog, max_examples: int = MAX_EXAMPLES, posted_in: str | None = None
+) -> Digest:
+    """The digest of `data.week` for `data.workspace_id`; card names come from `catalog`.
+
+    Privacy: a digest `posted_in` a channel shows examples (message text) only from that channel; every channel
+    appears in the counts. Text from a hidden (shadow-mode) channel, or an incident without text (a private
+    channel's), is never an example. `posted_in=None` is the operator's view of the whole workspace.
+    """
     names = {card.id: card.name for card in catalog.cards}
     order = {card.id: i for i, card in enumerate(catalog.cards)}
 
@@ -212,7 +220,7 @@ def build_digest(data: DigestInput, catalog: Catalog, max_examples: int = MAX_EX
         overall_balance=overall,
         feedback=_feedback(data, card_name, card_key),
         shadow=shadow,
-        examples=_examples(data.examples, card_name, data.channel_names, max_examples),
+        examples=_examples(_showable(data, posted_in), card_name, data.channel_names, max_examples),
         question=question_of_week(catalog, data.week),
         quiet=total_this == 0 and sum(s.this_week for s in shadow) == 0,
     )
@@ -280,6 +288,15 @@ def _feedback(
         CardFeedback(card_id, card_name(card_id), c["helpful"], c["not_relevant"], c["has_evidence"])
         for card_id, c in sorted(counts.items(), key=lambda item: card_key(item[0]))
     )
+
+
+def _showable(data: DigestInput, posted_in: str | None) -> list[Example]:
+    """The examples a digest posted in `posted_in` may show: that channel's, with text, not hidden."""
+    return [
+        e for e in data.examples
+        if e.excerpt.strip() and e.channel_id not in data.hidden_channels
+        and (posted_in is None or e.channel_id == posted_in)
+    ]
 
 
 def _examples(

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from bot.digest.week import IsoWeek
 
-VERDICTS = ("helpful", "not_relevant", "has_evidence")
 TREND_WEEKS = 8
 
 
@@ -59,7 +58,9 @@ class DigestInput:
     """Everything one workspace's digest for `week` needs, as the store hands it over.
 
     `balance` holds up to TREND_WEEKS weeks ending with `week`, per channel; `examples` the best few incidents
-    of the week (highest confidence first); `channel_names` maps ids to names where known.
+    of the week (highest confidence first); `channel_names` maps ids to names where known; `hidden_channels`
+    are the channels whose text is never shown (shadow mode). Private channels need no entry: their incidents
+    carry no text at all.
     """
 
     workspace_id: str
@@ -69,3 +70,4 @@ class DigestInput:
     feedback: tuple[FeedbackCount, ...] = ()
     examples: tuple[Example, ...] = ()
     channel_names: dict[str, str] = field(default_factory=dict)
+    hidden_channels: frozenset[str] = frozenset()

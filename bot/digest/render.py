@@ -1,24 +1,15 @@
-"""Render a digest as plain text, JSON, or Slack Block Kit blocks (validated by slack_sdk's models)."""
+"""Render a digest as plain text or JSON, and the mrkdwn lines its Slack blocks are made of (bot.slack.blocks lays
+them out as Block Kit). Pure: no Slack SDK."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import timedelta
-from typing import Any
-
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from typing import Any, Literal
 
 from bot.digest.build import ChannelBalance, Digest, ExampleItem
-from bot.reply.compose import escape
+from bot.mrkdwn import clip_escaped, escape, neutralise
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -27,7 +18,6 @@ MAX_ROWS = 15  # rows per list in Slack before "…and N more"
 EXCERPT_LIMIT = 400
 SPARK = "▁▂▃▄▅▆▇█"
 NO_DATA = "·"
-ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 FOOTER = "Mirage asks for user evidence when a team leans on benchmark scores alone."
 MAX_URL = 1000
@@ -48,17 +38,9 @@ def percent(share: float | None) -> str:
 
 
 def channel_ref(channel_id: str) -> str:
-    """A Slack channel mention; the id is reduced to the characters Slack ids are made of."""
-    return f"<#{re.sub(r'[^A-Za-z0-9]', '', channel_id)}>"
-
-
-def clip_escaped(text: str, limit: int) -> str:
-    """Shorten already-escaped text to `limit` characters with an ellipsis, never cutting an `&amp;` in half."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    cut = ENTITY_TAIL.sub("", cut)
-    return cut.rstrip() + "…"
+    """A Slack channel mention; the id is reduced to the characters Slack ids are made of (none left: a word)."""
+    cleaned = re.sub(r"[^A-Za-z0-9]", "", channel_id)
+    return f"<#{cleaned}>" if cleaned else "an unknown channel"
 
 
 def fit_lines(title: str, lines: list[str], limit: int = SECTION_LIMIT, max_rows: int | None = MAX_ROWS) -> str:
@@ -143,7 +125,7 @@ def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
     head = f"{e.card_id} in {channel_ref(e.channel_id)} · confidence {e.confidence:.2f}"
     link = e.permalink if e.permalink and len(e.permalink) <= MAX_URL and SAFE_URL.match(e.permalink) else None
     if mrkdwn:
-        quoted = "\n".join(f">{line}" for line in excerpt.splitlines() or [""])
+        quoted = "\n".join(f">{neutralise(line)}" for line in excerpt.splitlines() or [""])
         return f"{quoted}\n{head}" + (f" · <{link}|view message>" if link else "")
     return f"  “{excerpt}”\n    {head}" + (f" · {link}" if link else "")
 
@@ -254,37 +236,37 @@ def to_json(d: Digest) -> str:
     return json.dumps(to_dict(d), sort_keys=True, ensure_ascii=False, indent=2)
 
 
-# ---------------------------------------------------------------- Slack blocks
+# ---------------------------------------------------------------- the Slack layout (plain data)
+
+PieceKind = Literal["header", "section", "context", "divider"]
+Piece = tuple[PieceKind, str]
 
 
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+def _piece(kind: PieceKind, text: str) -> Piece:
+    return (kind, text)
 
 
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+def slack_layout(d: Digest) -> list[Piece]:
+    """The digest as Slack blocks, in plain data: at most 50 pieces, every section within Slack's 3000 characters
+    (bot.slack.blocks turns each piece into a validated Block Kit block, mrkdwn `verbatim`).
 
-
-def to_blocks(d: Digest) -> list[dict[str, Any]]:
-    """Block Kit blocks for chat.postMessage: at most 50 blocks, every section within Slack's 3000 characters.
-
-    Every block goes through slack_sdk's validators (`to_dict()` raises on a broken limit). Channel ids become
-    <#C…> mentions; card names and questions are escaped; excerpts arrive escaped and are not escaped twice.
+    Channel ids become <#C…> mentions; card names and questions are escaped; excerpts arrive escaped and are not
+    escaped twice (they are neutralised again, in case an older row was stored before that).
     """
     header = f"Mirage weekly digest · {d.week}"
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=header[:HEADER_LIMIT], emoji=True))]
+    blocks: list[Piece] = [("header", header[:HEADER_LIMIT])]
     if d.quiet:
-        blocks.append(_section(
+        blocks.append(_piece("section",
             f"*A quiet week* ({_week_span(d)}): nobody leaned on a benchmark alone. Nice work, and enjoy it. :sunny:"
         ))
         if d.total_previous_week:
-            blocks.append(_context(f"Last week there were {d.total_previous_week}."))
+            blocks.append(_piece("context", f"Last week there were {d.total_previous_week}."))
     else:
-        blocks.append(_section(
+        blocks.append(_piece("section",
             f"*{d.total_this_week}* benchmark-only claim{'s' if d.total_this_week != 1 else ''} this week "
             f"({signed(d.total_change)} vs last week) · {_week_span(d)}"
         ))
-        blocks.append(DividerBlock())
+        blocks.append(("divider", ""))
         for title, rows in (
             ("*By card*", _card_lines(d, mrkdwn=True)),
             ("*By channel*", _channel_lines(d)),
@@ -293,24 +275,24 @@ def to_blocks(d: Digest) -> list[dict[str, Any]]:
             ("*Shadow cards* (logged, never posted)", _shadow_lines(d, mrkdwn=True)),
         ):
             if rows:
-                blocks.append(_section(fit_lines(title, rows)))
-    tail: list[Block] = []
+                blocks.append(_piece("section", fit_lines(title, rows)))
+    tail: list[Piece] = []
     if d.overall_balance.share is not None:
-        tail.append(_context(_balance_line(d.overall_balance, "Whole workspace").removeprefix("• ")))
+        tail.append(_piece("context", _balance_line(d.overall_balance, "Whole workspace").removeprefix("• ")))
     if d.question is not None:
-        tail.append(DividerBlock())
-        tail.append(_section(clip_escaped(
+        tail.append(("divider", ""))
+        tail.append(_piece("section", clip_escaped(
             f"*Question of the week*\n{escape(d.question.text)}\n_{d.question.card_id} {escape(d.question.card_name)}_",
             SECTION_LIMIT,
         )))
-    tail.append(_context(FOOTER))
+    tail.append(_piece("context", FOOTER))
     if d.examples and not d.quiet:
         # the examples give way first when blocks run short: the header, sections and tail always fit
         room = MAX_BLOCKS - len(blocks) - len(tail) - 2
         shown = list(d.examples) if len(d.examples) <= room else list(d.examples[: max(room - 1, 0)])
-        blocks += [DividerBlock(), _section("*Examples*")]
-        blocks += [_section(clip_escaped(_example_text(e, mrkdwn=True), SECTION_LIMIT)) for e in shown]
+        blocks += [("divider", ""), _piece("section", "*Examples*")]
+        blocks += [_piece("section", clip_escaped(_example_text(e, mrkdwn=True), SECTION_LIMIT)) for e in shown]
         if len(shown) < len(d.examples):
-            blocks.append(_context(_more(len(d.examples) - len(shown)) + " examples"))
+            blocks.append(_piece("context", _more(len(d.examples) - len(shown)) + " examples"))
     blocks += tail
-    return [block.to_dict() for block in blocks]
+    return blocks

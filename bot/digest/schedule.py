@@ -15,11 +15,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from bot.catalog import Catalog
-from bot.digest.build import Digest, build_digest
-from bot.digest.render import summary, to_blocks
+from bot.digest.build import build_digest
+from bot.digest.model import DigestInput
+from bot.digest.render import summary
 from bot.digest.week import IsoWeek
 from bot.settings import Settings
+from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, session_scope
+from bot.store.digest_queries import channel_examples
 from bot.store.inbox import purge_finished
 from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
 
@@ -109,17 +112,18 @@ def post_due_digests(
     with session_scope(engine) as s:
         targets = digest_targets(s, digest_channels(settings, workspaces(s)))
     posted: list[tuple[str, str, IsoWeek]] = []
-    digests: dict[str, Digest] = {}
+    inputs: dict[str, DigestInput] = {}  # the workspace aggregates, computed once; examples are per channel
     for ws, ch in targets:
         with session_scope(engine) as s:
             if not claim_digest_run(s, ws, ch, week):
                 continue
         try:
-            if ws not in digests:
-                with session_scope(engine) as s:
-                    digests[ws] = build_digest(load_digest_input(s, ws, week), catalog)
-            digest = digests[ws]
-            poster(ws, ch, to_blocks(digest), summary(digest))
+            with session_scope(engine) as s:
+                if ws not in inputs:
+                    inputs[ws] = load_digest_input(s, ws, week, examples=0)
+                data = channel_examples(s, inputs[ws], ch)
+            digest = build_digest(data, catalog, posted_in=ch)
+            poster(ws, ch, digest_blocks(digest), summary(digest))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
             log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
             _finish(engine, ws, ch, week, posted=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-Action = Literal["reply", "ephemeral", "reaction", "log", "none"]
-ChannelMode = Literal["reply", "ephemeral", "reaction", "shadow", "off"]
-CardMode = Literal["live", "shadow"]
-
-CHANNEL_MODES: tuple[ChannelMode, ...] = ("reply", "ephemeral", "reaction", "shadow", "off")
-POSTING_ACTIONS: frozenset[Action] = frozenset({"reply", "ephemeral", "reaction"})
+from bot.domain import CHANNEL_MODES as CHANNEL_MODES
+from bot.domain import POSTING_ACTIONS as POSTING_ACTIONS
+from bot.domain import Action as Action
+from bot.domain import CardMode as CardMode
+from bot.domain import ChannelMode as ChannelMode
 
 # Subtypes that are still a person talking; every other subtype (joins, topic changes, edits, deletions, bot
 # messages, ...) is a system event Mirage never answers.

@@ -21,14 +21,13 @@ from sqlalchemy import Engine
 
 from bot.catalog import Catalog
 from bot.detection import Detection, Detector
+from bot.mrkdwn import excerpt
 from bot.replay.export import Conversation, ExportMessage, Filters, SlackExport
 from bot.replay.report import CardInfo, ReplayReport
 from bot.replay.store import DayCounts, ReplayWriter, Written
-from bot.reply.compose import escape
 from bot.store.queries import NewIncident
 
 DEFAULT_WORKSPACE = "replay"
-EXCERPT_MAX = 300
 THREAD_MESSAGES = 20  # the detector reads at most this many earlier messages of a thread
 THREAD_TEXT_CHARS = 2_000  # ... and at most this much of each
 THREAD_CACHE_THREADS = 5_000
@@ -96,27 +95,14 @@ class ThreadCache:
         return len(self.threads)
 
 
-def slack_unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def excerpt(text: str, limit: int = EXCERPT_MAX) -> str:
-    """The message escaped for Slack and cut to at most `limit` characters (never inside an entity)."""
-    plain = " ".join(slack_unescape(text).split())
-    escaped = escape(plain)
-    if len(escaped) <= limit:
-        return escaped
-    cut = limit - 1
-    while len(escape(plain[:cut])) > limit - 1:
-        cut -= 1
-    return escape(plain[:cut]) + "…"
-
-
 def event_id(message: ExportMessage) -> str:
     return f"replay:{message.channel_id}:{message.ts}"
 
 
-def new_incident(workspace_id: str, message: ExportMessage, detection: Detection, card_mode: str) -> NewIncident:
+def new_incident(
+    workspace_id: str, message: ExportMessage, detection: Detection, card_mode: str, private: bool = False
+) -> NewIncident:
+    """The incident of a replayed claim; a private conversation's incident keeps no text (no excerpt)."""
     assert detection.card_id is not None
     return NewIncident(
         workspace_id=workspace_id,
@@ -129,7 +115,7 @@ def new_incident(workspace_id: str, message: ExportMessage, detection: Detection
         card_mode=card_mode,
         confidence=detection.confidence,
         triggers=tuple(detection.triggers),
-        excerpt=excerpt(message.text),
+        excerpt="" if private else excerpt(message.text),
         action="log",
         action_reason="replay",
         created_at=message.time,
@@ -168,6 +154,7 @@ class _Replay:
         self.progress = progress
         self.workspace_id = options.workspace_id or export.team_id() or DEFAULT_WORKSPACE
         self.modes = {card.id: card.mode for card in catalog.cards}
+        self.private: set[str] = set()  # private channels, DMs, group DMs: their incidents keep no text
         self.writer = None if options.dry_run or engine is None else ReplayWriter(
             engine, self.workspace_id, options.batch_size
         )
@@ -191,6 +178,8 @@ class _Replay:
         done = 0
         for conversation in (c for c, _ in plan):
             self.report.channel_names.setdefault(conversation.id, conversation.name)
+            if conversation.kind != "channel":
+                self.private.add(conversation.id)
         for conversation, files in plan:
             threads = ThreadCache(self.options.thread_cache_threads, self.options.thread_cache_chars)
             days: dict[date, DayCounts] = {}
@@ -235,7 +224,8 @@ class _Replay:
                 report.count_claim(message, detection.card_id, detection.confidence, detection.triggers)
                 if self.writer is not None:
                     mode = self.modes.get(detection.card_id, "live")
-                    self.writer.add_incident(new_incident(self.workspace_id, message, detection, mode))
+                    self.writer.add_incident(new_incident(self.workspace_id, message, detection, mode,
+                                                          private=message.channel_id in self.private))
         self.report.timings.detect += time.perf_counter() - started
         if self.writer is not None and self.writer.full:
             self._flush()

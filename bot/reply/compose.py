@@ -7,14 +7,10 @@ from dataclasses import dataclass
 
 from bot.catalog import Card
 from bot.detection import Detection
+from bot.mrkdwn import escape, user_mrkdwn
 
 WORD = re.compile(r"[a-z]{4,}")
 MAX_QUESTIONS = 3
-
-
-def escape(text: str) -> str:
-    """Escape the three characters Slack treats as markup, so quoted user text can never ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +24,8 @@ class Reply:
 
     @property
     def why(self) -> str:
-        """'Why this? It matched: *scored highest* + *MMLU*' with every trigger escaped."""
-        matched = " + ".join(f"*{escape(t)}*" for t in self.triggers) or "*a benchmark claim*"
+        """'Why this? It matched: *scored highest* + *MMLU*'; the triggers are user text: escaped and neutralised."""
+        matched = " + ".join(f"*{user_mrkdwn(t)}*" for t in self.triggers) or "*a benchmark claim*"
         return f"Why this? It matched: {matched} ({self.card_id} {escape(self.card_name)})"
 
 

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.digest.build import build_digest
-from bot.digest.render import to_blocks, to_text
+from bot.digest.render import to_text
 from bot.digest.week import IsoWeek
+from bot.mrkdwn import escape, neutralise, user_mrkdwn
 from bot.policy import CHANNEL_MODES
-from bot.reply import compose_reply, escape, reply_text
+from bot.reply import compose_reply, reply_text
 from bot.service.deps import Deps
 from bot.service.model import Answer, Glance
 from bot.service.search import search
-from bot.slack.blocks import HELP_TEXT, card_blocks, card_list_text, card_text, glance_text, text_blocks
+from bot.service.texts import HELP_TEXT, card_list_text, card_text, glance_text
 from bot.store import queries as q
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
@@ -34,8 +35,8 @@ class CommandCall:
     text: str
 
 
-def _answer(text: str) -> Answer:
-    return Answer(text=text, blocks=text_blocks(text))
+def _answer(text: str, public: bool = False) -> Answer:
+    return Answer(text=text, public=public)
 
 
 def help_answer(prefix: str = "") -> Answer:
@@ -62,8 +63,8 @@ def run_command(deps: Deps, call: CommandCall) -> Answer:
         return help_answer()
     card = deps.catalog.card(text)
     if card is not None:
-        return Answer(text=card_text(card), blocks=card_blocks(card))
-    return help_answer(f"I don't know `{escape(text[:100])}`. Here is what I can do:")
+        return Answer(text=card_text(card), card=card)
+    return help_answer(f"I don't know `{user_mrkdwn(text[:100])}`. Here is what I can do:")
 
 
 def _help(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -79,8 +80,8 @@ def _search(deps: Deps, call: CommandCall, rest: str) -> Answer:
         return _answer("Tell me what to look for: `/mirage search leaderboard`.")
     found = search(deps.catalog, rest)
     if not found:
-        return _answer(f"No card matches _{escape(rest[:100])}_. Try `/mirage list`.")
-    return _answer(f"*Cards matching* _{escape(rest[:100])}_, best first\n" + card_list_text(found))
+        return _answer(f"No card matches _{user_mrkdwn(rest[:100])}_. Try `/mirage list`.")
+    return _answer(f"*Cards matching* _{user_mrkdwn(rest[:100])}_, best first\n" + card_list_text(found))
 
 
 def _check(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -89,10 +90,10 @@ def _check(deps: Deps, call: CommandCall, rest: str) -> Answer:
     detection = deps.detector.detect(rest)
     card = deps.catalog.card(detection.card_id) if detection.fired and detection.card_id else None
     if card is None:
-        return _answer(f"No claim here: {escape(detection.reason)}.")
+        return _answer(f"No claim here: {user_mrkdwn(detection.reason)}.")
     lines = [
         f"*Claim:* {card.id} {escape(card.name)} (confidence {detection.confidence:.2f})",
-        f"*Because:* {escape(detection.reason)}",
+        f"*Because:* {user_mrkdwn(detection.reason)}",
     ]
     if card.mode == "shadow":
         lines.append("_This card is in shadow mode: Mirage would log this, not reply._")
@@ -135,15 +136,15 @@ def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
         said = (
             "will get Mirage's weekly digest (Mondays)" if choice == "on" else "will no longer get the weekly digest"
         )
-        return Answer(text=f"<@{escape(call.user_id)}>: this channel {said}.",
-                      blocks=text_blocks(f"<@{escape(call.user_id)}>: this channel {said}."), public=True)
+        return _answer(f"<@{escape(call.user_id)}>: this channel {said}.", public=True)
     if choice:
         return _answer("Try `/mirage digest` (preview), `/mirage digest on` or `/mirage digest off`.")
     week = IsoWeek.of(deps.clock())
     with session_scope(deps.engine) as s:
-        data = load_digest_input(s, call.workspace_id, week)
-    digest = build_digest(data, deps.catalog)
-    return Answer(text=f"Preview of this week's digest ({week}):\n{to_text(digest)}", blocks=list(to_blocks(digest)))
+        data = load_digest_input(s, call.workspace_id, week, examples_from=call.channel_id)
+    digest = build_digest(data, deps.catalog, posted_in=call.channel_id)
+    text = f"Preview of this week's digest ({week}):\n{neutralise(to_text(digest))}"
+    return Answer(text=text, digest=digest)
 
 
 def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -158,9 +159,7 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
     with deps.writing() as s:
         q.set_channel_mode(s, call.workspace_id, call.channel_id, mode)
     deps.forget_channel(call.workspace_id, call.channel_id)
-    return Answer(text=f"<@{escape(call.user_id)}> set Mirage to *{mode}* in this channel.",
-                  blocks=text_blocks(f"<@{escape(call.user_id)}> set Mirage to *{mode}* in this channel."),
-                  public=True)
+    return _answer(f"<@{escape(call.user_id)}> set Mirage to *{mode}* in this channel.", public=True)
 
 
 def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -169,7 +168,7 @@ def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
     else:
         duration = parse_duration(rest)
         if duration is None:
-            return _answer(f"I can't read `{escape(rest[:50])}` as a duration. Try `/mirage mute 2h`, "
+            return _answer(f"I can't read `{user_mrkdwn(rest[:50])}` as a duration. Try `/mirage mute 2h`, "
                            "`/mirage mute 1w`, or `/mirage mute` (until you unmute).")
         until = deps.clock() + duration
     with deps.writing() as s:

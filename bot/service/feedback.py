@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain import COLLAPSING_VERDICTS, Verdict
 from bot.service.deps import Deps
-from bot.service.model import Answer, Verdict
-from bot.slack.blocks import thanks_blocks, thanks_text
+from bot.service.model import Answer
+from bot.service.texts import thanks_text
 from bot.store import queries as q
 from bot.store.models import Incident
-
-COLLAPSING: frozenset[Verdict] = frozenset({"not_relevant", "has_evidence"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +27,22 @@ def parse_incident_id(value: str | None) -> int | None:
     return number if number > 0 else None
 
 
-def give_feedback(deps: Deps, incident_value: str | None, user_id: str, verdict: Verdict) -> FeedbackResult:
-    """Store `user_id`'s verdict on the incident named by the button's value (a later click replaces it)."""
+def give_feedback(
+    deps: Deps, incident_value: str | None, user_id: str, verdict: Verdict, *, workspace_id: str, channel_id: str
+) -> FeedbackResult:
+    """Store `user_id`'s verdict on the incident named by the button's value (a later click replaces it).
+
+    The click acts only on an incident of the same workspace and channel as the click: a button value naming
+    another channel's or workspace's incident is answered like a vanished one, and nothing is stored.
+    """
     incident_id = parse_incident_id(incident_value)
     with deps.writing() as s:
-        if incident_id is None or s.get(Incident, incident_id) is None:
+        incident = s.get(Incident, incident_id) if incident_id is not None else None
+        if incident is None or incident_id is None or (incident.workspace_id, incident.channel_id) != (
+            workspace_id, channel_id
+        ):
             return FeedbackResult(False, None, Answer("I could not find that reply any more; thanks all the same."))
         q.record_feedback(s, incident_id, user_id, verdict)
-    if verdict in COLLAPSING:
-        return FeedbackResult(True, Answer(thanks_text(verdict), thanks_blocks(verdict)))
+    if verdict in COLLAPSING_VERDICTS:
+        return FeedbackResult(True, Answer(thanks_text(verdict), thanks=verdict))
     return FeedbackResult(True, None, Answer(thanks_text(verdict)))

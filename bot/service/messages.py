@@ -9,22 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from sqlmodel import Session
 
+from bot.domain import POSTING_ACTIONS, Source
+from bot.mrkdwn import excerpt
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
-from bot.policy.model import POSTING_ACTIONS
-from bot.reply import Reply, compose_reply, escape
+from bot.reply import Reply, compose_reply
 from bot.service.deps import Deps
 from bot.service.model import Answer, Outcome
-from bot.slack.blocks import reply_blocks, reply_fallback
+from bot.service.texts import reply_fallback
 from bot.store import inbox
 from bot.store import queries as q
 from bot.store.engine import session_scope
-from bot.store.models import EXCERPT_MAX, Incident
+from bot.store.models import Incident
 
-Source = Literal["live", "replay", "console"]
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
 
 
@@ -35,6 +34,7 @@ class IncomingMessage:
     event_id: str
     text: str
     facts: MessageFacts
+    private: bool = False  # a private channel, DM or group DM: its text is never stored (no excerpt)
 
     @property
     def created_at(self) -> datetime:
@@ -43,12 +43,6 @@ class IncomingMessage:
             return datetime.fromtimestamp(float(self.facts.ts), UTC)
         except ValueError:
             return datetime.now(UTC)
-
-
-def excerpt(text: str) -> str:
-    """The stored excerpt: escaped, single-spaced, at most EXCERPT_MAX characters."""
-    flat = escape(" ".join(text.split()))
-    return flat if len(flat) <= EXCERPT_MAX else flat[: EXCERPT_MAX - 1] + "…"
 
 
 def handle_message(
@@ -79,14 +73,15 @@ def handle_message(
         return Outcome(Decision("none", "Mirage is off in this channel"))
 
     detection = deps.detector.detect(message.text)
-    if detection.fired and facts.in_thread:
+    if detection.tier is not None and facts.in_thread:
         context = list(fetch_thread())
         if context:
             detection = deps.detector.detect(message.text, context)
     now = deps.clock()
     balance = {"messages": 1, "benchmark": int(detection.mentions_benchmark),
                "user_outcome": int(detection.cites_user_outcome)}
-    card = deps.catalog.card(detection.card_id) if detection.fired and detection.card_id else None
+    # a probable-tier claim takes the same path: the policy logs it as a shadow incident, never posts it
+    card = deps.catalog.card(detection.card_id) if detection.tier is not None and detection.card_id else None
     if card is None:
         with deps.writing() as s:
             if inbox_id is not None and not inbox.mark_applied(s, inbox_id):
@@ -115,7 +110,8 @@ def handle_message(
         new = q.NewIncident(
             workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
             thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
-            confidence=detection.confidence, triggers=list(detection.triggers), excerpt=excerpt(message.text),
+            confidence=detection.confidence, triggers=list(detection.triggers),
+            excerpt="" if message.private else excerpt(message.text),
             permalink=link, action=decision.action,
             action_reason=decision.reason, source=source, created_at=message.created_at,
         )
@@ -125,7 +121,7 @@ def handle_message(
         return Outcome(Decision(decision.action, "event already handled (Slack retry)", decision.thread_ts),
                        incident_id=incident_id, duplicate=True, fired=True)
     reply = compose_reply(card, detection, message.text)
-    answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident_id)) if decision.posts else None
+    answer = Answer(text=reply_fallback(reply), reply=reply, incident_id=incident_id) if decision.posts else None
     return Outcome(decision, incident_id=incident_id, reply=reply, answer=answer, fired=True)
 
 
@@ -139,7 +135,7 @@ def _resume(message: IncomingMessage, incident: Incident | None, reply: Reply) -
     decision = Decision(incident.action, incident.action_reason, thread_ts)  # type: ignore[arg-type]
     if not unconfirmed:
         return Outcome(decision, incident_id=incident.id, duplicate=True, fired=True)
-    answer = Answer(text=reply_fallback(reply), blocks=reply_blocks(reply, incident.id))
+    answer = Answer(text=reply_fallback(reply), reply=reply, incident_id=incident.id)
     return Outcome(decision, incident_id=incident.id, reply=reply, answer=answer, fired=True, resume=True)
 
 

@@ -1,28 +1,39 @@
-"""What the services hand back to whoever talks to Slack (the Bolt listeners or the console). Plain data."""
+"""What the services hand back to whoever talks to Slack (the Bolt listeners or the console). Plain data: no
+Block Kit here. The Slack layer renders an Answer's domain objects as blocks (bot.slack.blocks.answer_blocks)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
 
+from bot.catalog import Card
+from bot.digest.build import Digest
+from bot.domain import VERDICTS as VERDICTS
+from bot.domain import ChannelMode
+from bot.domain import Verdict as Verdict
 from bot.policy import Decision
 from bot.reply import Reply
-
-Blocks = list[dict[str, Any]]
-Verdict = Literal["helpful", "not_relevant", "has_evidence"]
-VERDICTS: tuple[Verdict, ...] = ("helpful", "not_relevant", "has_evidence")
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A message to show: mrkdwn `text` (also the notification fallback) and optional Block Kit `blocks`.
+    """A message to show. `text` is the whole answer as mrkdwn (console mode shows it; in Slack it is the
+    notification fallback); at most one of the domain objects says what the message shows in Slack:
+
+    - `card`: the whole card; `reply` (+ `incident_id`, carried by the feedback buttons): the reply to a claim;
+    - `digest`: a digest preview; `thanks`: the one-line thank-you a reply collapses to;
+    - none of them: `text` itself, as sections.
 
     `public` answers are posted in the channel (`in_channel`); the rest are ephemeral to the caller.
     """
 
     text: str
-    blocks: Blocks | None = None
     public: bool = False
+    card: Card | None = None
+    reply: Reply | None = None
+    incident_id: int | None = None
+    digest: Digest | None = None
+    thanks: Verdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +72,12 @@ class Glance:
     @property
     def claims(self) -> int:
         return sum(self.claims_by_card.values())
+
+
+@dataclass(frozen=True, slots=True)
+class HomeTab:
+    """What the App Home tab shows: the catalog, the workspace at a glance, the channels Mirage watches."""
+
+    cards: Sequence[Card]
+    glance: Glance
+    channels: Sequence[tuple[str, ChannelMode | str]]

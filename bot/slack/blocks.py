@@ -1,7 +1,9 @@
-"""Block Kit for everything Mirage shows, built with slack_sdk.models so Slack's limits are checked.
+"""Block Kit for everything Mirage shows in Slack: the one presentation module, built with slack_sdk.models so
+Slack's limits are checked. Services hand over domain objects (an Answer's card, reply, digest or thank-you; the
+Home tab's data); this module lays them out. The words come from bot.service.texts and bot.digest.render.
 
-Every piece of text that did not come from Mirage itself is escaped (`&`, `<`, `>`), so a message quoted back can
-never ping `@channel` or a user. Card text is escaped too: it is data, not markup.
+Every piece of text that did not come from Mirage itself is escaped and neutralised (bot.mrkdwn), and every
+mrkdwn object is `verbatim`, so a message quoted back can never ping `@channel`, a user, or become a link.
 """
 
 from __future__ import annotations
@@ -17,13 +19,21 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.catalog import Card
-from bot.reply import Reply, escape
-from bot.service.model import Blocks, Glance, Verdict
+from bot.digest.build import Digest
+from bot.digest.render import slack_layout
+from bot.domain import Verdict
+from bot.mrkdwn import escape
+from bot.reply import Reply
+from bot.service.model import Answer, HomeTab
+from bot.service.texts import bullets, card_list_text, glance_text, thanks_text
+
+Blocks = list[dict[str, Any]]
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
@@ -39,31 +49,28 @@ FEEDBACK_ACTIONS: dict[str, Verdict] = {
 }
 REPLY_BLOCK_PREFIX = "mirage_reply:"  # + card id, on the actions block
 
-THANKS: dict[Verdict, str] = {
-    "helpful": "Thanks, glad it helped.",
-    "not_relevant": "Thanks for the feedback: noted as not relevant here. I'll learn from it.",
-    "has_evidence": "Thanks! Good to hear there's user evidence behind this. Carry on.",
-}
 
 
 def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object with `verbatim` on: Slack turns no bare URL, channel name or @here into a link or a
+    ping; only markup Mirage wrote itself (`<#C1>`, `<@U1>`) is live."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=_clip(text)))
+    return SectionBlock(text=_mrkdwn(_clip(text)))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=_clip(text))])
+    return ContextBlock(elements=[_mrkdwn(_clip(text))])
 
 
 def _header(text: str) -> HeaderBlock:
     return HeaderBlock(text=_clip(text, HEADER_LIMIT))
-
-
-def _bullets(items: Sequence[str]) -> str:
-    return "\n".join(f"• {escape(item.strip())}" for item in items)
 
 
 def to_dicts(blocks: Sequence[Block]) -> Blocks:
@@ -83,7 +90,7 @@ def reply_blocks(reply: Reply, incident_id: int | None) -> Blocks:
     value = str(incident_id) if incident_id is not None else "0"
     blocks: list[Block] = [
         _section(escape(reply.lead)),
-        _section(_bullets(reply.questions)),
+        _section(bullets(reply.questions)),
         _section(f"*First move:* {escape(reply.first_move)}"),
         _context(reply.why),
         ActionsBlock(
@@ -99,15 +106,6 @@ def reply_blocks(reply: Reply, incident_id: int | None) -> Blocks:
     return to_dicts(blocks)
 
 
-def reply_fallback(reply: Reply) -> str:
-    """The notification text of a reply: the lead only (escaped)."""
-    return escape(reply.lead)
-
-
-def thanks_text(verdict: Verdict) -> str:
-    return THANKS[verdict]
-
-
 def thanks_blocks(verdict: Verdict) -> Blocks:
     """The one-line thank-you a reply collapses to after 'Not relevant' or 'We have user evidence'."""
     return to_dicts([_context(thanks_text(verdict))])
@@ -116,37 +114,17 @@ def thanks_blocks(verdict: Verdict) -> Blocks:
 # ---- cards, help, lists -------------------------------------------------------------------------------------------
 
 
-def card_text(card: Card) -> str:
-    """The whole card as mrkdwn (escaped), for /mirage <card>, 'Show the card' and console mode."""
-    parts = [
-        f"*{card.id} {escape(card.name)}* ({card.kind_label.lower()}, severity {card.severity}"
-        f"{', shadow mode' if card.mode == 'shadow' else ''})",
-        escape(card.summary.strip()),
-    ]
-    if card.also_known_as:
-        parts.append("_Also known as:_ " + escape(", ".join(card.also_known_as)))
-    parts += ["*What you notice*", _bullets(card.notice), "*Questions to ask*", _bullets(card.questions)]
-    parts += [f"*First move:* {escape(card.first_move.strip())}", f"*Counter-move:* {escape(card.counter_move)}"]
-    if card.avoid:
-        parts += ["*Avoid*", _bullets(card.avoid)]
-    if card.not_a_problem_when:
-        parts += ["*Not a problem when*", _bullets(card.not_a_problem_when)]
-    if card.related:
-        parts.append("_Related:_ " + escape(", ".join(card.related)))
-    return "\n".join(parts)
-
-
 def card_blocks(card: Card) -> Blocks:
     blocks: list[Block] = [_header(f"{card.id} {card.name}"), _section(escape(card.summary.strip()))]
-    blocks.append(_section("*What you notice*\n" + _bullets(card.notice)))
-    blocks.append(_section("*Questions to ask*\n" + _bullets(card.questions)))
+    blocks.append(_section("*What you notice*\n" + bullets(card.notice)))
+    blocks.append(_section("*Questions to ask*\n" + bullets(card.questions)))
     blocks.append(_section(f"*First move:* {escape(card.first_move.strip())}\n"
                            f"*Counter-move:* {escape(card.counter_move)}"))
     extra: list[str] = []
     if card.avoid:
-        extra.append("*Avoid*\n" + _bullets(card.avoid))
+        extra.append("*Avoid*\n" + bullets(card.avoid))
     if card.not_a_problem_when:
-        extra.append("*Not a problem when*\n" + _bullets(card.not_a_problem_when))
+        extra.append("*Not a problem when*\n" + bullets(card.not_a_problem_when))
     if extra:
         blocks.append(_section("\n".join(extra)))
     meta = f"{card.kind_label} · severity {card.severity} · {'shadow (logs only)' if card.mode == 'shadow' else 'live'}"
@@ -154,26 +132,6 @@ def card_blocks(card: Card) -> Blocks:
         meta += " · related: " + escape(", ".join(card.related))
     blocks.append(_context(meta))
     return to_dicts(blocks)
-
-
-def card_list_text(cards: Sequence[Card]) -> str:
-    if not cards:
-        return "No cards found."
-    return "\n".join(f"• *{c.id}* {escape(c.name)}: {escape(c.counter_move)}" for c in cards)
-
-
-HELP_TEXT = "\n".join([
-    "*Mirage* asks for user evidence when a conversation leans on benchmark scores alone.",
-    "`/mirage help`: this help",
-    "`/mirage list`: every card",
-    "`/mirage FM-16` (or a card's name): the whole card",
-    "`/mirage search <words>`: find cards by name, id and text",
-    "`/mirage check <text>`: would Mirage reply to this, and why?",
-    "`/mirage stats`: this channel over the last 4 weeks",
-    "`/mirage digest`: preview this week's digest; `/mirage digest on|off`: the weekly post here",
-    "`/mirage mode reply|ephemeral|reaction|shadow|off`: how Mirage answers in this channel",
-    "`/mirage mute [30m|2h|1d|1w]` / `/mirage unmute`: quiet Mirage for yourself",
-])
 
 
 def text_blocks(text: str) -> Blocks:
@@ -195,24 +153,11 @@ def text_blocks(text: str) -> Blocks:
 # ---- stats and App Home -------------------------------------------------------------------------------------------
 
 
-def glance_text(glance: Glance) -> str:
-    """A few lines on claims, balance and feedback over the last `glance.weeks` weeks."""
-    lines = [f"*Last {glance.weeks} weeks*"]
-    if glance.claims:
-        per_card = ", ".join(f"{card}: {n}" for card, n in sorted(glance.claims_by_card.items()))
-        lines.append(f"Claims noticed: {glance.claims} ({per_card})")
-    else:
-        lines.append("Claims noticed: none")
-    lines.append(f"Messages read: {glance.messages}; about benchmarks: {glance.benchmark_messages}; "
-                 f"citing user outcomes: {glance.user_outcome_messages}")
-    if glance.feedback:
-        lines.append("Feedback: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(glance.feedback.items())))
-    return "\n".join(lines)
-
-
-def home_view(cards: Sequence[Card], glance: Glance, channels: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The App Home tab: what Mirage does, the catalog, the workspace at a glance, watched channels."""
-    watched = "\n".join(f"• <#{escape(ch)}>: {escape(mode)}" for ch, mode in channels) or (
+def home_view(tab: HomeTab) -> dict[str, Any]:
+    """The App Home tab (views.publish payload): what Mirage does, the catalog, the workspace at a glance,
+    watched channels."""
+    cards, glance = tab.cards, tab.glance
+    watched = "\n".join(f"• <#{escape(ch)}>: {escape(mode)}" for ch, mode in tab.channels) or (
         "No channels yet: invite Mirage to a channel with `/invite @Mirage`."
     )
     blocks: list[Block] = [
@@ -232,3 +177,34 @@ def home_view(cards: Sequence[Card], glance: Glance, channels: Sequence[tuple[st
     view = View(type="home", blocks=blocks)
     view.validate_json()
     return view.to_dict()
+
+
+# ---- digests and answers ------------------------------------------------------------------------------------------
+
+
+def digest_blocks(digest: Digest) -> Blocks:
+    """The digest's Slack layout (bot.digest.render.slack_layout) as validated Block Kit blocks."""
+    blocks: list[Block] = []
+    for kind, text in slack_layout(digest):
+        if kind == "header":
+            blocks.append(HeaderBlock(text=PlainTextObject(text=_clip(text, HEADER_LIMIT), emoji=True)))
+        elif kind == "divider":
+            blocks.append(DividerBlock())
+        elif kind == "context":
+            blocks.append(_context(text))
+        else:
+            blocks.append(_section(text))
+    return to_dicts(blocks)
+
+
+def answer_blocks(answer: Answer) -> Blocks:
+    """The blocks of any service Answer: its card, reply, digest or thank-you, else its text as sections."""
+    if answer.card is not None:
+        return card_blocks(answer.card)
+    if answer.reply is not None:
+        return reply_blocks(answer.reply, answer.incident_id)
+    if answer.digest is not None:
+        return digest_blocks(answer.digest)
+    if answer.thanks is not None:
+        return thanks_blocks(answer.thanks)
+    return text_blocks(answer.text)

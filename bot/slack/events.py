@@ -8,6 +8,8 @@ from typing import Any
 from bot.policy import MessageFacts
 from bot.service.messages import IncomingMessage
 
+PUBLIC_CHANNEL_TYPES = frozenset({"channel"})  # anything else (group, im, mpim, or not said) counts as private
+
 
 def workspace_of(body: Mapping[str, Any]) -> str:
     """The workspace (team) id of any payload shape: events, commands, interactivity."""
@@ -30,6 +32,7 @@ def incoming_message(body: Mapping[str, Any], event: Mapping[str, Any], bot_user
         channel_id=str(event.get("channel") or ""),
         event_id=str(body.get("event_id") or f"{event.get('channel')}:{ts}"),
         text=str(event.get("text") or ""),
+        private=event.get("channel_type") not in PUBLIC_CHANNEL_TYPES,
         facts=MessageFacts(
             ts=ts,
             user=str(user) if user else None,

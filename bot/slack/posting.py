@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.service.deps import Deps
 from bot.service.messages import REACTION, IncomingMessage, record_post
 from bot.service.model import Outcome
+from bot.slack.blocks import answer_blocks
 
 log = logging.getLogger(__name__)
 THREAD_LIMIT = 50
@@ -144,11 +145,11 @@ def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcom
             return
         if decision.action == "ephemeral":
             client.chat_postEphemeral(channel=channel, user=message.facts.user or "", text=answer.text,
-                                      blocks=answer.blocks, thread_ts=decision.thread_ts)
+                                      blocks=answer_blocks(answer), thread_ts=decision.thread_ts)
             record_post(deps, outcome, channel, None)
             return
         response = client.chat_postMessage(channel=channel, thread_ts=decision.thread_ts, text=answer.text,
-                                           blocks=answer.blocks, unfurl_links=False, unfurl_media=False,
+                                           blocks=answer_blocks(answer), unfurl_links=False, unfurl_media=False,
                                            metadata=reply_metadata(incident_id))
         record_post(deps, outcome, str(response.get("channel") or channel), str(response.get("ts") or "") or None)
     except SlackApiError as exc:

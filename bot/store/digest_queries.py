@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import ColumnElement, Integer, case, func, select
 from sqlmodel import Session, col
 
 from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
 from bot.digest.week import IsoWeek
-from bot.store.models import DailyBalance, Feedback, Incident, utc
+from bot.store.models import ChannelSetting, DailyBalance, Feedback, Incident, utc
 
 
 def _claims(s: Session, workspace_id: str, week: IsoWeek) -> tuple[ClaimCount, ...]:
@@ -72,9 +73,24 @@ def _feedback(s: Session, workspace_id: str, week: IsoWeek) -> tuple[FeedbackCou
     return tuple(FeedbackCount(card, verdict, int(n)) for card, verdict, n in sorted(s.execute(query).all()))
 
 
-def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple[Example, ...]:
+def _hidden_channels(s: Session, workspace_id: str) -> frozenset[str]:
+    """Channels in shadow mode: counted in the digest, never quoted."""
+    query = select(col(ChannelSetting.channel_id)).where(
+        col(ChannelSetting.workspace_id) == workspace_id, col(ChannelSetting.mode) == "shadow"
+    )
+    return frozenset(s.scalars(query))
+
+
+def _examples(
+    s: Session, workspace_id: str, week: IsoWeek, limit: int, hidden: frozenset[str], channel_id: str | None
+) -> tuple[Example, ...]:
     if limit <= 0:
         return ()
+    only: list[ColumnElement[bool]] = [col(Incident.excerpt) != ""]
+    if hidden:
+        only.append(col(Incident.channel_id).not_in(sorted(hidden)))
+    if channel_id is not None:
+        only.append(col(Incident.channel_id) == channel_id)
     query = (
         select(
             col(Incident.card_id),
@@ -88,6 +104,7 @@ def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple
             col(Incident.workspace_id) == workspace_id,
             col(Incident.created_at) >= week.start,
             col(Incident.created_at) < week.end,
+            *only,
         )
         .order_by(col(Incident.confidence).desc(), col(Incident.created_at).desc(), col(Incident.id).desc())
         .limit(limit)
@@ -98,14 +115,27 @@ def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple
     )
 
 
-def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: int = 5) -> DigestInput:
+def channel_examples(s: Session, data: DigestInput, channel_id: str, examples: int = 5) -> DigestInput:
+    """`data` (a workspace's input) with its examples replaced by `channel_id`'s own: what a digest posted in that
+    channel may quote. The aggregates are computed once per workspace; only this cheap query runs per channel."""
+    found = _examples(s, data.workspace_id, data.week, examples, data.hidden_channels, channel_id)
+    return replace(data, examples=found)
+
+
+def load_digest_input(
+    s: Session, workspace_id: str, week: IsoWeek, examples: int = 5, examples_from: str | None = None
+) -> DigestInput:
     """Claims per card and channel (this week and last), the 8-week message balance per channel, this week's
-    feedback per card and verdict, and the `examples` most confident incidents of the week."""
+    feedback per card and verdict, and the `examples` most confident incidents of the week that may be shown:
+    with text, not from a shadow-mode channel, and only from `examples_from` when a channel is given (the
+    channel the digest is posted in)."""
+    hidden = _hidden_channels(s, workspace_id)
     return DigestInput(
         workspace_id=workspace_id,
         week=week,
         claims=_claims(s, workspace_id, week),
         balance=_balance(s, workspace_id, week),
         feedback=_feedback(s, workspace_id, week),
-        examples=_examples(s, workspace_id, week, examples),
+        examples=_examples(s, workspace_id, week, examples, hidden, examples_from),
+        hidden_channels=hidden,
     )

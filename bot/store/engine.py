@@ -51,19 +51,20 @@ def _prepare_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`. SQLite: WAL, foreign keys, a 30 s busy timeout, parent directory created. PG: pre-ping."""
+    """An engine for `url`. SQLite: WAL, foreign keys, a 30 s busy timeout, parent directory created. PG: pre-ping.
+    Both hide bound parameters from SQL errors and echo logs: they hold message excerpts."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _prepare_sqlite(engine)
         return engine
     if backend == "postgresql" and make_url(url).drivername == "postgresql":
         url = str(make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     connect_args = {"connect_timeout": 5} if backend == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True)
 
 
 @contextmanager

@@ -10,15 +10,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-CARD_MODES = ("live", "shadow")
-ACTIONS = ("reply", "ephemeral", "reaction", "log", "none")
-SOURCES = ("live", "replay", "console")
-CHANNEL_MODES = ("reply", "ephemeral", "reaction", "shadow", "off")
-VERDICTS = ("helpful", "not_relevant", "has_evidence")
-DIGEST_STATUSES = ("claimed", "posted", "failed")
 INBOX_KINDS = ("message", "deleted")
 INBOX_STATES = ("pending", "working", "done", "failed")
-EXCERPT_MAX = 300
 
 
 def utc(moment: datetime) -> datetime:
@@ -184,3 +177,13 @@ class InboxItem(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, sa_type=sa.String(64))
     finished_at: datetime | None = _ts(default=None)
     error: str | None = Field(default=None, sa_type=sa.Text)
+class RequestNonce(SQLModel, table=True):
+    """A signed slash command or button click already acted on, by its Slack signature. Slack's signature covers
+    the request timestamp, and Bolt refuses timestamps older than 5 minutes, so a row is needed only for that long:
+    a replay inside the window finds its row and does nothing."""
+
+    __tablename__ = "request_nonces"
+    __table_args__ = (sa.Index("ix_request_nonces_seen_at", "seen_at"),)
+
+    signature: str = Field(primary_key=True, sa_type=sa.String(128))
+    seen_at: datetime = _ts(default_factory=_now)

@@ -14,13 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.digest.week import IsoWeek
+from bot.domain import ACTIONS, CARD_MODES, CHANNEL_MODES, SOURCES, VERDICTS
+from bot.mrkdwn import EXCERPT_MAX
 from bot.store.models import (
-    ACTIONS,
-    CARD_MODES,
-    CHANNEL_MODES,
-    EXCERPT_MAX,
-    SOURCES,
-    VERDICTS,
     ChannelSetting,
     DailyBalance,
     DigestRun,

@@ -184,3 +184,21 @@ def test_examples_ordered_by_confidence_then_time_and_capped(catalog: Catalog) -
     assert second.created_at_iso == "2026-11-17T09:00:00+00:00"
     shuffled = DigestInput("T1", WEEK, examples=tuple(reversed(examples)), channel_names={"C2": "evals"})
     assert build_digest(shuffled, catalog).examples == d.examples
+
+
+def test_examples_of_a_posted_digest_come_from_its_own_channel_only(catalog: Catalog) -> None:
+    """posted_in=C1 keeps C1's examples only; hidden (shadow-mode) channels and text-less incidents never show,
+    even in the operator's whole-workspace view; counts still cover every channel."""
+    t0 = datetime(2026, 11, 17, 9, tzinfo=UTC)
+    data = DigestInput(
+        "T1", WEEK,
+        claims=(ClaimCount("FM-16", "C1", 1, 0), ClaimCount("FM-16", "C2", 1, 0), ClaimCount("FM-16", "C9", 1, 0),
+                ClaimCount("FM-16", "G1", 1, 0)),
+        examples=(Example("FM-16", "C1", "one", 0.9, t0), Example("FM-16", "C2", "two", 0.95, t0),
+                  Example("FM-16", "C9", "shadowed", 0.99, t0), Example("FM-16", "G1", "", 0.99, t0)),
+        hidden_channels=frozenset({"C9"}),
+    )
+    assert [e.excerpt for e in build_digest(data, catalog, posted_in="C1").examples] == ["one"]
+    assert [e.excerpt for e in build_digest(data, catalog, posted_in="C9").examples] == []
+    assert [e.excerpt for e in build_digest(data, catalog).examples] == ["two", "one"]
+    assert {c.channel_id for c in build_digest(data, catalog, posted_in="C1").channels} == {"C1", "C2", "C9", "G1"}

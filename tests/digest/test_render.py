@@ -18,11 +18,11 @@ from bot.digest.render import (
     fit_lines,
     sparkline,
     summary,
-    to_blocks,
     to_json,
     to_text,
 )
 from bot.digest.week import IsoWeek
+from bot.slack.blocks import digest_blocks as to_blocks
 
 WEEK = IsoWeek(2026, 47)
 T0 = datetime(2026, 11, 17, 10, 30, tzinfo=UTC)

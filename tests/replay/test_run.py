@@ -51,7 +51,7 @@ def test_replay_stores_claims_as_replay_log_incidents(
     first = incidents[0]
     assert first.created_at.isoformat() == "2024-03-04T10:00:00+00:00"
     shared = next(i for i in incidents if "results" in i.excerpt)
-    assert shared.excerpt.startswith("Uploaded &lt;@U2&gt; results &amp; notes:")
+    assert shared.excerpt.startswith("Uploaded @U2 results &amp; notes:")
     assert {i.card_id for i in incidents} == {"FM-16", "RF-39"}
     assert all(i.triggers for i in incidents)
 
@@ -203,6 +203,6 @@ def test_thread_cache_is_bounded() -> None:
 
 def test_excerpt_is_escaped_and_at_most_300_chars() -> None:
     """Excerpts are Slack-escaped, whitespace-collapsed and never longer than 300 characters, even full of '&'."""
-    assert excerpt("a <@U1>  &amp;\n b") == "a &lt;@U1&gt; &amp; b"
+    assert excerpt("a <@U1>  &amp;\n b &lt;3") == "a @U1 &amp; b &lt;3"
     long = excerpt("&" * 400)
     assert len(long) <= 300 and long.endswith("…") and "&amp" in long and not long.rstrip("…").endswith("&am")

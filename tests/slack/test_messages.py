@@ -7,6 +7,7 @@ import time
 
 from sqlmodel import select
 
+from bot.mrkdwn import JOINER, unescape
 from bot.service.deps import Deps
 from bot.store import queries as q
 from bot.store.engine import session_scope
@@ -153,7 +154,9 @@ def test_channel_mention_in_a_claim_is_never_echoed_live(driver: Driver, slack: 
     for live in ("<!channel>", "<!here>", "<@U0CAROL>"):
         assert live not in sent
     [incident] = incidents(deps)
-    assert "&lt;!channel&gt;" in incident.excerpt and "<" not in incident.excerpt
+    assert "<" not in incident.excerpt and "@channel" not in incident.excerpt and "@here" not in incident.excerpt
+    assert unescape(incident.excerpt).replace(JOINER, "").startswith("@channel @U0CAROL it scored highest")
+    assert "ship it &amp; celebrate" in incident.excerpt  # Slack's `&amp;` escaped once, not `&amp;amp;`
 
 
 def test_rate_limited_post_is_retried_after_retry_after(driver: Driver, slack: SlackDouble, deps: Deps) -> None:

@@ -15,7 +15,7 @@ from bot.reply import compose_reply
 from bot.service.commands import CommandCall, parse_duration, run_command
 from bot.service.deps import Deps
 from bot.service.messages import IncomingMessage, excerpt, handle_message
-from bot.service.model import Glance
+from bot.service.model import Glance, HomeTab
 from bot.service.search import search, stem
 from bot.settings import Settings
 from bot.slack.blocks import card_blocks, home_view, reply_blocks, text_blocks
@@ -155,7 +155,7 @@ def test_reply_blocks_escape_user_text(catalog: Catalog) -> None:
     flat = str(blocks)
     assert "<!channel>" not in flat and "<@U123>" not in flat
     assert "*&lt;!channel&gt;* + *&lt;@U123&gt; &amp; co*" in blocks[3]["elements"][0]["text"]
-    assert excerpt("<!here>  hi\n&") == "&lt;!here&gt; hi &amp;"
+    assert excerpt("<!here>  hi\n&amp;") == "@\u2060here hi &amp;"
 
 
 def test_card_and_home_blocks_fit_slack_limits(catalog: Catalog) -> None:
@@ -164,5 +164,5 @@ def test_card_and_home_blocks_fit_slack_limits(catalog: Catalog) -> None:
         assert card_blocks(card)[0]["type"] == "header"
     long = text_blocks("\n".join(f"line {i} " + "x" * 80 for i in range(200)))
     assert all(len(b["text"]["text"]) <= 3000 for b in long)
-    view = home_view(catalog.cards, Glance(weeks=4, claims_by_card={"FM-16": 3}), [("C1", "reply")])
+    view = home_view(HomeTab(catalog.cards, Glance(weeks=4, claims_by_card={"FM-16": 3}), [("C1", "reply")]))
     assert view["type"] == "home" and len(view["blocks"]) <= 100

@@ -92,3 +92,25 @@ def test_empty_workspace_gives_an_empty_input(engine: Engine) -> None:
     with session_scope(engine) as s:
         data = load_digest_input(s, "T9", WEEK)
     assert (data.claims, data.balance, data.feedback, data.examples) == ((), (), (), ())
+
+
+def test_examples_for_one_channel_skip_other_channels_hidden_ones_and_textless_rows(engine: Engine) -> None:
+    """channel_examples keeps one channel's incidents with text; a shadow-mode channel's are never loaded, and a
+    private channel's incident (stored without text) is never an example anywhere."""
+    from bot.store.digest_queries import channel_examples
+    from bot.store.queries import set_channel_mode
+
+    _seed(engine)
+    with session_scope(engine) as s:
+        record_incident(s, incident(created_at=at(days=1), channel_id="G1", confidence=0.99, excerpt=""))
+        record_incident(s, incident(created_at=at(days=1), channel_id="C3", confidence=0.98, excerpt="shadowed"))
+        set_channel_mode(s, "T1", "C3", "shadow")
+    with session_scope(engine) as s:
+        base = load_digest_input(s, "T1", WEEK, examples=0)
+        assert base.examples == () and base.hidden_channels == frozenset({"C3"})
+        assert [e.excerpt for e in channel_examples(s, base, "C1").examples] == ["b", "a", "c"]
+        assert [e.excerpt for e in channel_examples(s, base, "C2").examples] == ["shadow"]
+        assert channel_examples(s, base, "C3").examples == ()
+        assert channel_examples(s, base, "G1").examples == ()
+        everything = load_digest_input(s, "T1", WEEK, examples=10).examples
+    assert "shadowed" not in [e.excerpt for e in everything] and all(e.excerpt for e in everything)

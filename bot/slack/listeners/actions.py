@@ -12,7 +12,9 @@ from slack_sdk import WebClient
 
 from bot.service.deps import Deps
 from bot.service.feedback import give_feedback
-from bot.slack.blocks import ACTION_SHOW_CARD, FEEDBACK_ACTIONS, card_blocks, card_text
+from bot.service.texts import card_text
+from bot.slack.blocks import ACTION_SHOW_CARD, FEEDBACK_ACTIONS, answer_blocks, card_blocks
+from bot.slack.events import workspace_of
 
 FEEDBACK = re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$")
 
@@ -24,15 +26,16 @@ def register(app: App, deps: Deps) -> None:
     def on_feedback(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         verdict = FEEDBACK_ACTIONS[str(action.get("action_id"))]
         user = str((body.get("user") or {}).get("id") or "")
-        result = give_feedback(deps, action.get("value"), user, verdict)
         container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+        result = give_feedback(deps, action.get("value"), user, verdict, workspace_id=workspace_of(body),
+                               channel_id=channel)
         if result.collapse is not None:
             if container.get("is_ephemeral"):
-                respond(text=result.collapse.text, blocks=result.collapse.blocks, replace_original=True)
+                respond(text=result.collapse.text, blocks=answer_blocks(result.collapse), replace_original=True)
             else:
-                client.chat_update(channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id")),
-                                   ts=str(container.get("message_ts")), text=result.collapse.text,
-                                   blocks=result.collapse.blocks)
+                client.chat_update(channel=channel, ts=str(container.get("message_ts")), text=result.collapse.text,
+                                   blocks=answer_blocks(result.collapse))
         if result.note is not None:
             respond(text=result.note.text, response_type="ephemeral", replace_original=False)
 

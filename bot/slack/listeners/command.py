@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
+from bot.slack.blocks import answer_blocks
 from bot.slack.events import workspace_of
 
 
@@ -23,7 +24,8 @@ def register(app: App, deps: Deps) -> None:
             user_id=str(command.get("user_id") or ""),
             text=str(command.get("text") or ""),
         )
-        reply = run_command(deps, call)
-        respond(text=reply.text, blocks=reply.blocks, response_type="in_channel" if reply.public else "ephemeral")
+        result = run_command(deps, call)
+        respond(text=result.text, blocks=answer_blocks(result),
+                response_type="in_channel" if result.public else "ephemeral")
 
     app.command("/mirage")(ack=acknowledge, lazy=[answer])

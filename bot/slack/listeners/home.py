@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.service.deps import Deps
 from bot.service.home import home
+from bot.slack.blocks import home_view
 from bot.slack.events import workspace_of
 
 
@@ -19,6 +20,6 @@ def register(app: App, deps: Deps) -> None:
     def publish(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=str(event.get("user")), view=home(deps, workspace_of(body)))
+        client.views_publish(user_id=str(event.get("user")), view=home_view(home(deps, workspace_of(body))))
 
     app.event("app_home_opened")(ack=acknowledge, lazy=[publish])
