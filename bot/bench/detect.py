@@ -14,8 +14,8 @@ import typer
 
 from bot.bench.corpus import channel_mix
 from bot.catalog import load_catalog
+from bot.cli.context import current_settings
 from bot.detection import Detector
-from bot.settings import Settings
 
 
 def _keyword_regex(detector: Detector) -> re.Pattern[str]:
@@ -52,7 +52,7 @@ def run(
     rules: Annotated[Path | None, typer.Option(help="Rules directory.")] = None,
 ) -> None:
     """Print cold start, detector msg/s on the mix (one core), a regex keyword scan's msg/s, and peak memory."""
-    rules_dir = rules or Settings().rules_dir
+    rules_dir = rules or current_settings().rules_dir
     started = time.perf_counter()
     detector = Detector.from_catalog(load_catalog(rules_dir))
     cold = time.perf_counter() - started

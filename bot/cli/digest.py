@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from bot.cli.context import current_settings
 from bot.cli.loading import catalog_or_exit, fail
 from bot.digest.build import Digest, build_digest
 from bot.digest.render import summary, to_blocks, to_json, to_text
@@ -115,7 +116,7 @@ def digest(
 ) -> None:
     """Show one workspace's weekly digest from DATABASE_URL, or post it to a channel with --post."""
     chosen_week = _week(week, datetime.now(UTC))
-    settings = Settings()
+    settings = current_settings()
     built = _load(settings, workspace, chosen_week, rules)
     if post is not None:
         _post(settings, post, built)

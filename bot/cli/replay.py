@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.catalog import Catalog
+from bot.cli.context import current_settings
 from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail
 from bot.detection import Detector
 from bot.digest.week import IsoWeek
 from bot.replay.export import ExportError, SlackExport
 from bot.replay.report import PastDigest, ReplayReport, render
 from bot.replay.run import Progress, ReplayOptions, replay
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -105,7 +105,7 @@ def replay_command(
         raise fail(f"--since {first} is after --until {last}")
     if digests and dry_run:
         raise fail("--digests renders from the database, so it cannot go with --dry-run")
-    settings = Settings()
+    settings = current_settings()
     try:
         export = SlackExport.open(path)
     except ExportError as exc:

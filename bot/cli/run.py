@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.catalog import Catalog
+from bot.cli.context import current_settings
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
 from bot.service.deps import Deps
@@ -75,7 +76,7 @@ def run(
     console: Annotated[bool, typer.Option("--console", help="Console mode even when Slack tokens are set.")] = False,
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
-    settings = Settings()
+    settings = current_settings()
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     use_console = console or not settings.has_slack_tokens

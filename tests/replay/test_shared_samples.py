@@ -11,7 +11,7 @@ from .conftest import shared_exports_or_skip
 
 def test_missing_samples_skip_with_the_reason_outside_ci(tmp_path: Path) -> None:
     """Without ../shared (a fresh clone) the sample tests skip and say where the samples were looked for."""
-    with pytest.raises(pytest.skip.Exception, match="sample exports are not at .*absent"):
+    with pytest.raises(pytest.skip.Exception, match=r"sample exports are not at .*absent"):
         shared_exports_or_skip(tmp_path / "absent", ci=False)
 
 
