@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import fail
 
 db_app = typer.Typer(help="The database: schema migrations and status.", no_args_is_help=True)
@@ -32,10 +32,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _shown(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return masked(url)
 
 
 @contextmanager
@@ -49,7 +46,7 @@ def _engine(url: str) -> Iterator[Engine]:
     try:
         yield engine
     except DBAPIError as exc:
-        raise fail(f"database error on {_shown(url)}: {exc.orig or exc}".strip(), code=1) from None
+        raise fail(database_problem(exc, url), code=1) from None
     finally:
         engine.dispose()
 

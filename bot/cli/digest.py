@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import catalog_or_exit, fail
 from bot.digest.build import Digest, build_digest
 from bot.digest.render import summary, to_blocks, to_json, to_text
@@ -47,7 +48,7 @@ def _engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise fail(f"DATABASE_URL is not a database URL: {url!r}") from None
+        raise fail(f"DATABASE_URL is not a database URL: {masked(url)}") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if not path.exists():
@@ -55,7 +56,7 @@ def _engine(url: str) -> Engine:
     try:
         return make_engine(url)
     except (SQLAlchemyError, ImportError) as exc:
-        raise fail(f"cannot open the database {parsed.render_as_string()}: {exc}", EXIT_NOTHING) from None
+        raise fail(database_problem(exc, url, "open the database"), EXIT_NOTHING) from None
 
 
 def _pick_workspace(known: list[str], wanted: str | None) -> str:
@@ -78,9 +79,7 @@ def _load(settings: Settings, workspace: str | None, week: IsoWeek, rules: Path 
             chosen = _pick_workspace(workspaces(s), workspace)
             data = load_digest_input(s, chosen, week)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        hint = "is it migrated? try `mirage db upgrade`"
-        raise fail(f"cannot read the database ({reason}); {hint}", EXIT_NOTHING) from None
+        raise fail(database_problem(exc, settings.database_url, "read the database"), EXIT_NOTHING) from None
     finally:
         engine.dispose()
     return build_digest(data, catalog)

@@ -16,6 +16,7 @@ import typer
 
 from bot.catalog import Catalog
 from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail
 from bot.detection import Detector
 from bot.digest.week import IsoWeek
@@ -125,7 +126,8 @@ def replay_command(
                 if engine is not None and digests:
                     result.digests = _past_digests(engine, catalog, result)
             except _database_errors() as exc:
-                raise fail(f"database error: {str(exc).splitlines()[0]}", EXIT_DATABASE) from None
+                raise fail(database_problem(exc, database_url or settings.database_url, "write to"),
+                           EXIT_DATABASE) from None
             finally:
                 gc.unfreeze()
                 if engine is not None:
@@ -164,9 +166,9 @@ def _engine(url: str) -> Engine:
         engine = make_engine(url)
         upgrade_database(engine)
     except _database_errors() as exc:
-        raise fail(f"cannot open the database {url}: {str(exc).splitlines()[0]}", EXIT_DATABASE) from None
+        raise fail(database_problem(exc, url, "open the database"), EXIT_DATABASE) from None
     except ValueError as exc:  # a malformed URL
-        raise fail(f"bad database URL {url!r}: {exc}", EXIT_BAD_INPUT) from None
+        raise fail(f"bad database URL {masked(url)}: {exc}", EXIT_BAD_INPUT) from None
     return engine
 
 

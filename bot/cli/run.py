@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.catalog import Catalog
 from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
 from bot.service.deps import Deps
@@ -28,7 +29,7 @@ def _store(settings: Settings) -> Engine:
         engine = make_engine(settings.database_url)
         upgrade_database(engine)
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise fail(f"cannot open the database {settings.database_url!r}: {exc}") from None
+        raise fail(database_problem(exc, settings.database_url, "open the database"), code=1) from None
     return engine
 
 
