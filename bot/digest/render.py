@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.digest.build import ChannelBalance, Digest, ExampleItem
+from bot.digest.week import IsoWeek, span
 from bot.reply.compose import escape
 
 MAX_BLOCKS = 50
@@ -52,6 +53,14 @@ def channel_ref(channel_id: str) -> str:
     return f"<#{re.sub(r'[^A-Za-z0-9]', '', channel_id)}>"
 
 
+def channel_label(channel_id: str, name: str | None, mrkdwn: bool) -> str:
+    """In Slack a <#C…> mention (Slack shows the name); in plain text "#name" when known, else "#C…"."""
+    if mrkdwn or not name:
+        ref = channel_ref(channel_id)
+        return ref if mrkdwn else f"#{ref[2:-1]}"
+    return f"#{escape(name)}"
+
+
 def clip_escaped(text: str, limit: int) -> str:
     """Shorten already-escaped text to `limit` characters with an ellipsis, never cutting an `&amp;` in half."""
     if len(text) <= limit:
@@ -80,8 +89,7 @@ def _more(count: int) -> str:
 
 
 def _week_span(d: Digest) -> str:
-    first, last = d.week.monday, d.week.monday + timedelta(days=6)
-    return f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+    return span(d.week)
 
 
 def summary(d: Digest) -> str:
@@ -94,6 +102,16 @@ def summary(d: Digest) -> str:
     )
 
 
+def newest_data_hint(week: IsoWeek, newest: date | None, how: str) -> str | None:
+    """For a quiet week when the workspace's data lies elsewhere: where it is, and `how` to see it ({week} is filled
+    in), e.g. "No claims in 2026-W48; the newest activity is in 2024-W14 (Apr 1 – 7, 2024): ..."."""
+    if newest is None or IsoWeek.of(newest) == week:
+        return None
+    there = IsoWeek.of(newest)
+    return (f"No claims in {week}; the newest activity is in {there} ({span(there)}): "
+            f"{how.format(week=there)}")
+
+
 # ---------------------------------------------------------------- lines shared by text and blocks
 
 
@@ -102,8 +120,9 @@ def _card_lines(d: Digest, mrkdwn: bool) -> list[str]:
     return [f"• {c.card_id} {name(c.name)}: {c.this_week} ({signed(c.change)})" for c in d.cards]
 
 
-def _channel_lines(d: Digest) -> list[str]:
-    return [f"• {channel_ref(c.channel_id)}: {c.this_week} ({signed(c.change)})" for c in d.channels]
+def _channel_lines(d: Digest, mrkdwn: bool) -> list[str]:
+    return [f"• {channel_label(c.channel_id, c.name, mrkdwn)}: {c.this_week} ({signed(c.change)})"
+            for c in d.channels]
 
 
 def _balance_line(b: ChannelBalance, label: str) -> str:
@@ -116,8 +135,8 @@ def _balance_line(b: ChannelBalance, label: str) -> str:
     )
 
 
-def _balance_lines(d: Digest) -> list[str]:
-    return [_balance_line(b, channel_ref(b.channel_id or "")) for b in d.balance]
+def _balance_lines(d: Digest, mrkdwn: bool) -> list[str]:
+    return [_balance_line(b, channel_label(b.channel_id or "", b.name, mrkdwn)) for b in d.balance]
 
 
 def _feedback_lines(d: Digest, mrkdwn: bool) -> list[str]:
@@ -140,7 +159,7 @@ def _shadow_lines(d: Digest, mrkdwn: bool) -> list[str]:
 
 def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
     excerpt = clip_escaped(e.excerpt, EXCERPT_LIMIT)
-    head = f"{e.card_id} in {channel_ref(e.channel_id)} · confidence {e.confidence:.2f}"
+    head = f"{e.card_id} in {channel_label(e.channel_id, e.channel_name, mrkdwn)} · confidence {e.confidence:.2f}"
     link = e.permalink if e.permalink and len(e.permalink) <= MAX_URL and SAFE_URL.match(e.permalink) else None
     if mrkdwn:
         quoted = "\n".join(f">{line}" for line in excerpt.splitlines() or [""])
@@ -161,8 +180,8 @@ def to_text(d: Digest) -> str:
     else:
         sections = [
             ("By card", _card_lines(d, mrkdwn=False)),
-            ("By channel", _channel_lines(d)),
-            ("Benchmark vs user-outcome talk (share benchmark-leaning, 8 weeks)", _balance_lines(d)),
+            ("By channel", _channel_lines(d, mrkdwn=False)),
+            ("Benchmark vs user-outcome talk (share benchmark-leaning, 8 weeks)", _balance_lines(d, mrkdwn=False)),
             ("Nudge feedback", _feedback_lines(d, mrkdwn=False)),
             ("Shadow cards (logged, never posted)", _shadow_lines(d, mrkdwn=False)),
             ("Examples", [_example_text(e, mrkdwn=False) for e in d.examples]),
@@ -287,8 +306,9 @@ def to_blocks(d: Digest) -> list[dict[str, Any]]:
         blocks.append(DividerBlock())
         for title, rows in (
             ("*By card*", _card_lines(d, mrkdwn=True)),
-            ("*By channel*", _channel_lines(d)),
-            ("*Benchmark vs user-outcome talk* (share benchmark-leaning, last 8 weeks)", _balance_lines(d)),
+            ("*By channel*", _channel_lines(d, mrkdwn=True)),
+            ("*Benchmark vs user-outcome talk* (share benchmark-leaning, last 8 weeks)",
+             _balance_lines(d, mrkdwn=True)),
             ("*Nudge feedback*", _feedback_lines(d, mrkdwn=True)),
             ("*Shadow cards* (logged, never posted)", _shadow_lines(d, mrkdwn=True)),
         ):

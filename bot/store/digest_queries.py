@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Integer, case, func, select
 from sqlmodel import Session, col
@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
 from bot.digest.week import IsoWeek
 from bot.store.models import DailyBalance, Feedback, Incident, utc
+from bot.store.names import channel_names
 
 
 def _claims(s: Session, workspace_id: str, week: IsoWeek) -> tuple[ClaimCount, ...]:
@@ -108,4 +109,22 @@ def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: in
         balance=_balance(s, workspace_id, week),
         feedback=_feedback(s, workspace_id, week),
         examples=_examples(s, workspace_id, week, examples),
+        channel_names=channel_names(s, workspace_id),
     )
+
+
+def latest_activity(s: Session, workspace_id: str) -> date | None:
+    """The newest UTC day with anything recorded for the workspace (a message counted or a claim), or None."""
+    newest_day = s.execute(
+        select(func.max(col(DailyBalance.day))).where(col(DailyBalance.workspace_id) == workspace_id)
+    ).scalar()
+    newest_claim = s.execute(
+        select(func.max(col(Incident.created_at))).where(col(Incident.workspace_id) == workspace_id)
+    ).scalar()
+    days: list[date] = []
+    if newest_day is not None:
+        days.append(newest_day if isinstance(newest_day, date) else date.fromisoformat(str(newest_day)))
+    if newest_claim is not None:
+        claimed = newest_claim if isinstance(newest_claim, datetime) else datetime.fromisoformat(str(newest_claim))
+        days.append(utc(claimed).date())
+    return max(days) if days else None

@@ -145,3 +145,24 @@ class DailyBalance(SQLModel, table=True):
     messages: int = 0
     benchmark_messages: int = 0
     user_outcome_messages: int = 0
+
+
+class WorkspaceName(SQLModel, table=True):
+    """A workspace's name, as a Slack export or auth.test gave it, so digests and errors can say it."""
+
+    __tablename__ = "workspace_names"
+
+    workspace_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    name: str = Field(sa_type=sa.String(255))
+    updated_at: datetime = _ts(default_factory=_now)
+
+
+class ChannelName(SQLModel, table=True):
+    """A channel's name (without the #), from a Slack export's channels.json or conversations.info."""
+
+    __tablename__ = "channel_names"
+
+    workspace_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    channel_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    name: str = Field(sa_type=sa.String(255))
+    updated_at: datetime = _ts(default_factory=_now)
