@@ -7,6 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.digest.week import IsoWeek
 from bot.replay.export import ExportError, SlackExport
 from bot.replay.report import PastDigest, ReplayReport, render
 from bot.replay.run import Progress, ReplayOptions, replay
+from bot.replay.store import remember_names
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -90,7 +92,9 @@ def replay_command(
     report: Annotated[ReportFormat, typer.Option("--report", help="Report format.")] = ReportFormat.text,
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
     workspace: Annotated[
-        str | None, typer.Option("--workspace", help="Workspace id to store under (default: the export's team id).")
+        str | None,
+        typer.Option("--workspace", help="Workspace id to store under (default: the export's team id, else the only "
+                                         "Slack workspace already in the database, else 'replay')."),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Database to fill (default: DATABASE_URL).")
@@ -119,10 +123,14 @@ def replay_command(
         catalog = catalog_or_exit(rules or settings.rules_dir)
         detector = Detector.from_catalog(catalog)
         engine = None if dry_run else _engine(database_url or settings.database_url)
+        if workspace is None and export.team_id() is None and engine is not None:
+            options = replace(options, workspace_id=_only_live_workspace(engine))
         gc.freeze()  # the catalog and spaCy pipeline live all run long: keep the collector from rescanning them
         with _progress_bar(sys.stderr.isatty()) as tick:
             try:
                 result = replay(export, detector, catalog, engine, options, tick)
+                if engine is not None:
+                    remember_names(engine, result.workspace_id, export.team_name(), result.channel_names)
                 if engine is not None and digests:
                     result.digests = _past_digests(engine, catalog, result)
             except _database_errors() as exc:
@@ -151,6 +159,18 @@ def _past_digests(engine: Engine, catalog: Catalog, result: ReplayReport) -> lis
 
     weeks = [IsoWeek.parse(week) for week, _ in result.weeks()]
     return past_digests(engine, catalog, result.workspace_id, weeks, result.channel_names)
+
+
+def _only_live_workspace(engine: Engine) -> str | None:
+    """The one Slack workspace the store already knows (console and earlier id-less replays aside), if exactly one."""
+    from bot.console.chat import WORKSPACE as CONSOLE
+    from bot.replay.run import DEFAULT_WORKSPACE
+    from bot.store.engine import session_scope
+    from bot.store.queries import workspaces
+
+    with session_scope(engine) as s:
+        live = [ws for ws in workspaces(s) if ws not in (CONSOLE, DEFAULT_WORKSPACE)]
+    return live[0] if len(live) == 1 else None
 
 
 def _database_errors() -> type[Exception]:

@@ -104,11 +104,11 @@ def summary(d: Digest) -> str:
 
 def newest_data_hint(week: IsoWeek, newest: date | None, how: str) -> str | None:
     """For a quiet week when the workspace's data lies elsewhere: where it is, and `how` to see it ({week} is filled
-    in), e.g. "No claims in 2026-W48; the newest activity is in 2024-W14 (Apr 1 – 7, 2024): ..."."""
+    in), e.g. "No claims in 2026-W48; the newest data is in 2024-W14 (Apr 1 – 7, 2024): ..."."""
     if newest is None or IsoWeek.of(newest) == week:
         return None
     there = IsoWeek.of(newest)
-    return (f"No claims in {week}; the newest activity is in {there} ({span(there)}): "
+    return (f"No claims in {week}; the newest data is in {there} ({span(there)}): "
             f"{how.format(week=there)}")
 
 

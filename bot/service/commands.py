@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.digest.build import build_digest
-from bot.digest.render import to_blocks, to_text
-from bot.digest.week import IsoWeek
+from bot.digest.render import newest_data_hint, to_blocks, to_text
+from bot.digest.week import WEEK_RULE, choose_week
 from bot.policy import CHANNEL_MODES
 from bot.reply import compose_reply, escape, reply_text
 from bot.service.deps import Deps
@@ -17,13 +17,15 @@ from bot.service.model import Answer, Glance
 from bot.service.search import search
 from bot.slack.blocks import HELP_TEXT, card_blocks, card_list_text, card_text, glance_text, text_blocks
 from bot.store import queries as q
-from bot.store.digest_queries import load_digest_input
+from bot.store.digest_queries import latest_activity, load_digest_input
 from bot.store.engine import session_scope
 
 STATS_WEEKS = 4
 DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 FOREVER_WORDS = frozenset({"", "forever", "always", "indefinitely"})
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+             "sat": "Saturday", "sun": "Sunday"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,25 +127,42 @@ def _stats(deps: Deps, call: CommandCall, rest: str) -> Answer:
     return _answer(f"*This channel* (<#{escape(call.channel_id)}>)\n" + glance_text(glance))
 
 
+def digest_schedule(deps: Deps) -> str:
+    """When the weekly digest posts, from the settings: "Mondays at 09:00 (UTC)"."""
+    st = deps.settings
+    return f"{DAY_NAMES[st.digest_day_of_week]}s at {st.digest_hour:02d}:{st.digest_minute:02d} ({st.digest_tz})"
+
+
 def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
-    """`digest on|off` opts this channel in or out of the weekly post; plain `digest` previews this week's."""
+    """`digest on|off` opts this channel in or out of the weekly post; `digest [last|this|2026-W47]` shows a week's
+    digest, by the same rule as `mirage digest`: the last complete week unless another is asked for."""
     choice = rest.strip().lower()
     if choice in ("on", "off"):
         with deps.writing() as s:
             q.set_digest(s, call.workspace_id, call.channel_id, choice == "on")
         deps.forget_channel(call.workspace_id, call.channel_id)
         said = (
-            "will get Mirage's weekly digest (Mondays)" if choice == "on" else "will no longer get the weekly digest"
+            f"will get Mirage's weekly digest ({digest_schedule(deps)}; Mirage must be a member of the channel to "
+            "post it: `/invite @Mirage`)" if choice == "on" else "will no longer get the weekly digest"
         )
         return Answer(text=f"<@{escape(call.user_id)}>: this channel {said}.",
                       blocks=text_blocks(f"<@{escape(call.user_id)}>: this channel {said}."), public=True)
-    if choice:
-        return _answer("Try `/mirage digest` (preview), `/mirage digest on` or `/mirage digest off`.")
-    week = IsoWeek.of(deps.clock())
+    try:
+        week = choose_week(choice, deps.clock())
+    except ValueError:
+        return _answer("Try `/mirage digest` (the last complete week), `/mirage digest this` (this week so far), "
+                       "`/mirage digest 2026-W47`, `/mirage digest on` or `/mirage digest off`.")
     with session_scope(deps.engine) as s:
         data = load_digest_input(s, call.workspace_id, week)
+        newest = latest_activity(s, call.workspace_id)
     digest = build_digest(data, deps.catalog)
-    return Answer(text=f"Preview of this week's digest ({week}):\n{to_text(digest)}", blocks=list(to_blocks(digest)))
+    which = (f"{week}, {WEEK_RULE}; `/mirage digest this` for the week so far" if not choice or choice == "last"
+             else f"{week}, as asked")
+    head = f"Digest of {which}. It posts {digest_schedule(deps)} to the channels that opted in."
+    hint = newest_data_hint(week, newest, "`/mirage digest {week}`") if digest.quiet else None
+    if hint is not None:
+        head += f"\n{hint}"
+    return Answer(text=f"{head}\n{to_text(digest)}", blocks=[*text_blocks(head), *to_blocks(digest)])
 
 
 def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:

@@ -114,17 +114,28 @@ def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: in
 
 
 def latest_activity(s: Session, workspace_id: str) -> date | None:
-    """The newest UTC day with anything recorded for the workspace (a message counted or a claim), or None."""
+    """The newest UTC day of the workspace's claims; without claims, the newest day a message was counted; None
+    when nothing is recorded. (Where a digest has something to show.)"""
     newest_day = s.execute(
         select(func.max(col(DailyBalance.day))).where(col(DailyBalance.workspace_id) == workspace_id)
     ).scalar()
     newest_claim = s.execute(
         select(func.max(col(Incident.created_at))).where(col(Incident.workspace_id) == workspace_id)
     ).scalar()
-    days: list[date] = []
-    if newest_day is not None:
-        days.append(newest_day if isinstance(newest_day, date) else date.fromisoformat(str(newest_day)))
     if newest_claim is not None:
         claimed = newest_claim if isinstance(newest_claim, datetime) else datetime.fromisoformat(str(newest_claim))
-        days.append(utc(claimed).date())
-    return max(days) if days else None
+        return utc(claimed).date()
+    if newest_day is not None:
+        return newest_day if isinstance(newest_day, date) else date.fromisoformat(str(newest_day))
+    return None
+
+
+def active_workspaces(s: Session, week: IsoWeek) -> list[str]:
+    """The workspaces with anything recorded in `week` (a message counted or a claim), in id order."""
+    counted = select(col(DailyBalance.workspace_id)).where(
+        col(DailyBalance.day) >= week.monday, col(DailyBalance.day) < week.end.date()
+    )
+    claimed = select(col(Incident.workspace_id)).where(
+        col(Incident.created_at) >= week.start, col(Incident.created_at) < week.end
+    )
+    return sorted({ws for (ws,) in s.execute(counted.union(claimed))})

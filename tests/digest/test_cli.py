@@ -74,17 +74,17 @@ def test_several_workspaces_need_a_choice(db: Engine) -> None:
     seed(db, channels=(), workspace="T2")
     result = runner.invoke(app, ["digest", "--week", "2026-W47"])
     assert result.exit_code == 2
-    assert "--workspace" in result.stderr and "T1, T2" in result.stderr
+    assert "--workspace" in result.stderr and "T1 (newest 2026-W47), T2 (newest 2026-W47)" in result.stderr
     picked = runner.invoke(app, ["digest", "--week", "2026-W47", "--workspace", "T2", "--format", "json"])
     assert picked.exit_code == 0 and json.loads(picked.stdout)["workspace_id"] == "T2"
 
 
-def test_unknown_workspace_gets_a_quiet_digest_and_a_note(db: Engine) -> None:
-    """An unknown workspace is not an error: the quiet digest, plus a note on stderr."""
+def test_unknown_workspace_is_an_error_listing_the_known_ones(db: Engine) -> None:
+    """A workspace the database does not hold is a typo, not a quiet week: exit 2, naming what is there."""
     result = runner.invoke(app, ["digest", "--week", "2026-W47", "--workspace", "T404"])
-    assert result.exit_code == 0
-    assert "quiet week" in result.stdout.lower()
-    assert "T404 has no data" in result.stderr
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no workspace T404 in this database; it has: T1 (newest 2026-W47)" in result.stderr
 
 
 def test_missing_or_unmigrated_database_is_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
