@@ -21,6 +21,7 @@ from bot.cli.context import current_settings
 from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import catalog_or_exit, fail
 from bot.digest.build import Digest, build_digest
+from bot.digest.hints import digest_failure_hint
 from bot.digest.render import newest_data_hint, summary, to_blocks, to_json, to_text
 from bot.digest.week import WEEK_RULE, IsoWeek, choose_week
 from bot.settings import Settings
@@ -126,7 +127,10 @@ def _post(settings: Settings, channel: str, digest: Digest) -> None:
     try:
         response = client.chat_postMessage(channel=channel, blocks=to_blocks(digest), text=summary(digest))
     except SlackApiError as exc:
-        raise fail(f"Slack refused the post to {channel}: {exc.response.get('error', exc)}", EXIT_NOTHING) from None
+        error = str(exc.response.get("error", exc))
+        hint = digest_failure_hint(channel, error)
+        raise fail(f"Slack refused the post to {channel}: {error}" + (f"; {hint}" if hint else ""),
+                   EXIT_NOTHING) from None
     except (SlackClientError, OSError) as exc:
         raise fail(f"could not reach Slack at {settings.slack_api_url}: {exc}", EXIT_NOTHING) from None
     typer.echo(f"Posted the {digest.week} digest of {digest.workspace_id} to {channel} (ts {response.get('ts')}).")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.digest.build import build_digest
+from bot.digest.hints import digest_failure_hint
 from bot.digest.render import newest_data_hint, to_blocks, to_text
 from bot.digest.week import WEEK_RULE, choose_week
 from bot.policy import CHANNEL_MODES
@@ -17,7 +18,7 @@ from bot.service.model import Answer, Glance
 from bot.service.search import search
 from bot.slack.blocks import HELP_TEXT, card_blocks, card_list_text, card_text, glance_text, text_blocks
 from bot.store import queries as q
-from bot.store.digest_queries import latest_activity, load_digest_input
+from bot.store.digest_queries import last_digest_run, latest_activity, load_digest_input
 from bot.store.engine import session_scope
 
 STATS_WEEKS = 4
@@ -155,6 +156,7 @@ def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
     with session_scope(deps.engine) as s:
         data = load_digest_input(s, call.workspace_id, week)
         newest = latest_activity(s, call.workspace_id)
+        run = last_digest_run(s, call.workspace_id, call.channel_id)
     digest = build_digest(data, deps.catalog)
     which = (f"{week}, {WEEK_RULE}; `/mirage digest this` for the week so far" if not choice or choice == "last"
              else f"{week}, as asked")
@@ -162,6 +164,10 @@ def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
     hint = newest_data_hint(week, newest, "`/mirage digest {week}`") if digest.quiet else None
     if hint is not None:
         head += f"\n{hint}"
+    if run is not None and run.status == "failed":
+        failed = digest_failure_hint(f"<#{escape(call.channel_id)}>", run.error or "")
+        if failed is not None:
+            head += f"\n:warning: The {run.week} digest could not be posted here. {failed}."
     return Answer(text=f"{head}\n{to_text(digest)}", blocks=[*text_blocks(head), *to_blocks(digest)])
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
 from bot.digest.week import IsoWeek
-from bot.store.models import DailyBalance, Feedback, Incident, utc
+from bot.store.models import DailyBalance, DigestRun, Feedback, Incident, utc
 from bot.store.names import channel_names
 
 
@@ -139,3 +139,15 @@ def active_workspaces(s: Session, week: IsoWeek) -> list[str]:
         col(Incident.created_at) >= week.start, col(Incident.created_at) < week.end
     )
     return sorted({ws for (ws,) in s.execute(counted.union(claimed))})
+
+
+def last_digest_run(s: Session, workspace_id: str, channel_id: str) -> DigestRun | None:
+    """The most recent digest run of one channel (posted, failed or claimed), or None."""
+    query = (
+        select(DigestRun)
+        .where(col(DigestRun.workspace_id) == workspace_id, col(DigestRun.channel_id) == channel_id)
+        .order_by(col(DigestRun.claimed_at).desc(), col(DigestRun.id).desc())
+        .limit(1)
+    )
+    found: DigestRun | None = s.execute(query).scalars().first()
+    return found

@@ -141,3 +141,15 @@ def test_post_reports_slack_errors_clearly(db: Engine, httpserver: HTTPServer, m
     result = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C404"])
     assert result.exit_code == 1
     assert "channel_not_found" in result.stderr and "Traceback" not in result.output
+
+
+def test_post_to_a_channel_mirage_is_not_in_says_invite(
+    db: Engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """not_in_channel from Slack: exit 1 with the fix (`/invite @Mirage` there), not just Slack's code."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))
+    httpserver.expect_request("/api/chat.postMessage").respond_with_json({"ok": False, "error": "not_in_channel"})
+    result = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C0OUT"])
+    assert result.exit_code == 1
+    assert "not_in_channel; Mirage is not a member of C0OUT" in result.stderr and "/invite @Mirage" in result.stderr
