@@ -134,8 +134,12 @@ def eval_command(
     file: Annotated[Path, typer.Argument(help="JSON lines with text, label (claim|no_claim), pattern, kind.")],
     errors: Annotated[bool, typer.Option("--errors", help="List the misclassified lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
-    min_precision: Annotated[float, typer.Option("--min-precision", min=0.0, max=1.0)] = 0.0,
-    min_recall: Annotated[float, typer.Option("--min-recall", min=0.0, max=1.0)] = 0.0,
+    min_precision: Annotated[
+        float, typer.Option("--min-precision", min=0.0, max=1.0, help="Exit 1 when precision is below this (0 to 1).")
+    ] = 0.0,
+    min_recall: Annotated[
+        float, typer.Option("--min-recall", min=0.0, max=1.0, help="Exit 1 when recall is below this (0 to 1).")
+    ] = 0.0,
     rules: RulesOption = None,
 ) -> None:
     """Measure the detector on a labelled file; exit 1 when below --min-precision or --min-recall."""

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from bot.cli.context import current_settings
 from bot.cli.dberrors import database_problem, masked
-from bot.cli.loading import catalog_or_exit, fail
+from bot.cli.loading import catalog_or_exit, fail, one_of
 from bot.digest.build import Digest, build_digest
 from bot.digest.hints import digest_failure_hint
 from bot.digest.render import newest_data_hint, summary, to_blocks, to_json, to_text
@@ -147,7 +147,9 @@ def digest(
         typer.Option("--workspace", help="Workspace id (T…) or name (default: the only one in the database, or the "
                                          "only one with data in that week)."),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, json, or Slack blocks (JSON).")] = Format.text,
+    format_name: Annotated[
+        str, typer.Option("--format", help="text, json, or blocks (the Slack Block Kit JSON that would be posted).")
+    ] = "text",
     post: Annotated[
         str | None, typer.Option("--post", help="Post the digest to this channel id with SLACK_BOT_TOKEN.")
     ] = None,
@@ -156,6 +158,7 @@ def digest(
     ] = None,
 ) -> None:
     """Show one workspace's weekly digest from DATABASE_URL, or post it to a channel with --post."""
+    fmt = one_of(Format, format_name, "--format")
     chosen_week = _week(week, datetime.now(UTC))
     settings = current_settings()
     loaded = _load(settings, workspace, chosen_week, rules)

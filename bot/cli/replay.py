@@ -18,7 +18,7 @@ import typer
 from bot.catalog import Catalog
 from bot.cli.context import current_settings
 from bot.cli.dberrors import database_problem, masked
-from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail
+from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail, one_of
 from bot.detection import Detector
 from bot.digest.week import IsoWeek
 from bot.replay.export import ExportError, SlackExport
@@ -89,7 +89,7 @@ def replay_command(
     since: Annotated[str | None, typer.Option("--since", help="First day to replay (UTC), e.g. 2024-01-01.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last day to replay (UTC), inclusive.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; store nothing.")] = False,
-    report: Annotated[ReportFormat, typer.Option("--report", help="Report format.")] = ReportFormat.text,
+    report_name: Annotated[str, typer.Option("--report", help="Report format: text, json or html.")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
     workspace: Annotated[
         str | None,
@@ -105,6 +105,7 @@ def replay_command(
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules directory.")] = None,
 ) -> None:
     """Replay a Slack export: detect claims with thread context, store them (source 'replay'), report. Posts nothing."""
+    report = one_of(ReportFormat, report_name, "--report")
     first, last = _date(since, "--since"), _date(until, "--until")
     if first and last and first > last:
         raise fail(f"--since {first} is after --until {last}")

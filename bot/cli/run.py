@@ -70,6 +70,14 @@ def _why(exc: BaseException) -> str:
     return str(reason or exc)
 
 
+def configure_logging(settings: Settings) -> None:
+    """LOG_LEVEL for Mirage, on stderr. Alembic's per-start INFO lines ("Context impl SQLiteImpl", "Will assume
+    transactional DDL", ...) are kept for LOG_LEVEL=DEBUG."""
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING)
+
+
 def run(
     http: Annotated[bool, typer.Option("--http", help="Serve Slack's HTTP events (/slack/events, /healthz).")] = False,
     host: Annotated[str | None, typer.Option("--host", help="HTTP host (default HTTP_HOST).")] = None,
@@ -78,8 +86,7 @@ def run(
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
     settings = current_settings()
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     use_console = console or not settings.has_slack_tokens
     if http and use_console:
         raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")

@@ -192,6 +192,6 @@ class Console:
             return
         chosen: Verdict = verdict
         result = give_feedback(self.deps, str(self.last_incident), self.user, chosen)
-        shown = result.collapse or result.note
-        if shown is not None:
-            self.say(f"mirage: {readable(shown.text)}")
+        for shown in (result.collapse, result.note):
+            if shown is not None:
+                self.say(f"mirage: {readable(shown.text)}")

@@ -11,7 +11,7 @@ from bot.catalog import Catalog
 from bot.digest.model import TREND_WEEKS, VERDICTS, DigestInput, Example
 from bot.digest.week import IsoWeek
 
-Direction = Literal["improving", "worsening", "steady"]
+Direction = Literal["improving", "worsening", "steady", "new"]
 # A trend moves when its least-squares slope is at least this many share points per week (0.02 = 2 points a week).
 STEADY_BAND = 0.02
 MAX_EXAMPLES = 5
@@ -72,7 +72,8 @@ class ChannelBalance:
     """Benchmark talk against user-outcome talk in one channel (or the whole workspace when `channel_id` is None).
 
     `trend` holds TREND_WEEKS points, oldest first, ending with the digest's week; `direction` says whether the
-    benchmark-leaning share is falling ("improving"), rising ("worsening") or neither ("steady").
+    benchmark-leaning share is falling ("improving"), rising ("worsening") or neither ("steady"); "new" while fewer
+    than two weeks have data (too soon to tell).
     """
 
     channel_id: str | None
@@ -227,11 +228,11 @@ def direction_of(shares: Sequence[float | None], band: float = STEADY_BAND) -> D
     """Whether the benchmark-leaning share falls ("improving") or rises ("worsening") over the weeks that have one.
 
     Uses the least-squares slope over the weeks with data (their positions kept); fewer than two such weeks,
-    or a slope within `band` per week, is "steady".
+    a slope within `band` per week is "steady"; fewer than two such weeks is "new" (one week says nothing of a trend).
     """
     points = [(float(x), y) for x, y in enumerate(shares) if y is not None]
     if len(points) < 2:
-        return "steady"
+        return "new"
     mean_x = sum(x for x, _ in points) / len(points)
     mean_y = sum(y for _, y in points) / len(points)
     spread = sum((x - mean_x) ** 2 for x, _ in points)

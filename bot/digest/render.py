@@ -32,7 +32,7 @@ ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 FOOTER = "Mirage asks for user evidence when a team leans on benchmark scores alone."
 MAX_URL = 1000
-ARROWS = {"improving": "improving ↘", "worsening": "worsening ↗", "steady": "steady →"}
+ARROWS = {"improving": "improving ↘", "worsening": "worsening ↗", "steady": "steady →", "new": "first week with data"}
 
 
 def sparkline(shares: list[float | None]) -> str:

@@ -22,6 +22,7 @@ from bot.store.digest_queries import last_digest_run, latest_activity, load_dige
 from bot.store.engine import session_scope
 
 STATS_WEEKS = 4
+CARD_ID = re.compile(r"^[A-Za-z]{2}-\d+$")
 DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 FOREVER_WORDS = frozenset({"", "forever", "always", "indefinitely"})
@@ -66,6 +67,9 @@ def run_command(deps: Deps, call: CommandCall) -> Answer:
     card = deps.catalog.card(text)
     if card is not None:
         return Answer(text=card_text(card), blocks=card_blocks(card))
+    if CARD_ID.match(text):
+        ids = ", ".join(c.id for c in deps.catalog.cards)
+        return _answer(f"There is no card {escape(text.upper())}; the cards are {ids}. `/mirage list` shows them.")
     return help_answer(f"I don't know `{escape(text[:100])}`. Here is what I can do:")
 
 
@@ -176,7 +180,8 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
     if mode not in CHANNEL_MODES:
         with session_scope(deps.engine) as s:
             current = q.channel_setting(s, call.workspace_id, call.channel_id).mode
-        return _answer(f"This channel's mode is *{current}*. Set it with "
+        unknown = f"There is no mode `{escape(rest[:30])}`, so nothing changed. " if rest else ""
+        return _answer(f"{unknown}This channel's mode is *{current}*. Set it with "
                        f"`/mirage mode {'|'.join(CHANNEL_MODES)}`:\n"
                        "• reply: ask in the thread • ephemeral: only the author sees it • reaction: a :mag: only\n"
                        "• shadow: log for the digest, never post • off: leave this channel alone")

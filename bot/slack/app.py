@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
 from bot.service.deps import Deps
@@ -15,6 +16,14 @@ from bot.slack.client import build_client
 from bot.slack.listeners import actions, command, home, mention, message
 
 log = logging.getLogger(__name__)
+
+
+class _TokenSkippedFilter(logging.Filter):
+    """Drops Bolt's "token will be unused" warning: Bolt reads SLACK_BOT_TOKEN from the environment even though the
+    client we pass carries that same token, so the warning would show at every start and mean nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
 def build_app(
@@ -31,11 +40,14 @@ def build_app(
     """
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is not set")
+    bolt_log = logging.getLogger("mirage.slack")
+    if not any(isinstance(f, _TokenSkippedFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenSkippedFilter())
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         client=client or build_client(settings),
         process_before_response=process_before_response,
-        logger=logging.getLogger("mirage.slack"),
+        logger=bolt_log,
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mirage-listener"),
     )
     for module in (message, mention, command, actions, home):

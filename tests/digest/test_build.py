@@ -103,7 +103,7 @@ def test_balance_ignores_weeks_outside_the_window_and_gaps_stay_empty(catalog: C
     (b,) = d.balance
     assert [p.share for p in b.trend] == [None, None, None, None, 0.25, None, None, None]
     assert b.this_week.messages == 7 and b.share is None
-    assert b.direction == "steady"  # a single week with data says nothing about direction
+    assert b.direction == "new"  # a single week with data says nothing about direction
 
 
 def test_direction_uses_the_slope_and_a_steady_band() -> None:
@@ -111,7 +111,8 @@ def test_direction_uses_the_slope_and_a_steady_band() -> None:
     assert direction_of([0.5, 0.51, 0.49, 0.5, 0.52, 0.5, 0.49, 0.5]) == "steady"
     assert direction_of([0.9, None, None, 0.6, None, None, None, 0.3]) == "improving"
     assert direction_of([0.1, 0.2]) == "worsening"
-    assert direction_of([None] * 8) == "steady"
+    assert direction_of([None] * 8) == "new"
+    assert direction_of([None] * 7 + [1.0]) == "new"
 
 
 def test_feedback_counts_and_helpful_rate_per_card(catalog: Catalog) -> None:
