@@ -193,6 +193,35 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
                   public=True)
 
 
+def _cooldown(deps: Deps, call: CommandCall, rest: str) -> Answer:
+    """`cooldown 10m|2h|off|default`: this channel's quiet time after a reply (off: none; default: COOLDOWN_MINUTES)."""
+    word = rest.lower()
+    if not word:
+        with session_scope(deps.engine) as s:
+            own = q.channel_setting(s, call.workspace_id, call.channel_id).cooldown_minutes
+        now = (f"{own} minutes (set for this channel)" if own is not None
+               else f"{deps.settings.cooldown_minutes} minutes (the workspace default)")
+        return _answer(f"After a reply Mirage stays quiet in this channel for {now}. Change it with "
+                       "`/mirage cooldown 10m`, `/mirage cooldown off` or `/mirage cooldown default`.")
+    if word in ("off", "none", "0"):
+        minutes: int | None = 0
+    elif word in ("default", "reset"):
+        minutes = None
+    else:
+        duration = parse_duration(rest)
+        if duration is None:
+            return _answer(f"I can't read `{escape(rest[:50])}` as a duration. Try `/mirage cooldown 10m`, "
+                           "`/mirage cooldown off` or `/mirage cooldown default`.")
+        minutes = int(duration.total_seconds() // 60)
+    with deps.writing() as s:
+        q.set_channel_cooldown(s, call.workspace_id, call.channel_id, minutes)
+    deps.forget_channel(call.workspace_id, call.channel_id)
+    said = ("no cooldown" if minutes == 0 else f"the workspace default ({deps.settings.cooldown_minutes} min)"
+            if minutes is None else f"a {minutes}-minute cooldown")
+    text = f"<@{escape(call.user_id)}> set this channel to {said} after each reply."
+    return Answer(text=text, blocks=text_blocks(text), public=True)
+
+
 def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
     if rest.lower() in FOREVER_WORDS:
         until = None
@@ -224,6 +253,7 @@ HANDLERS: dict[str, Callable[[Deps, CommandCall, str], Answer]] = {
     "stats": _stats,
     "digest": _digest,
     "mode": _mode,
+    "cooldown": _cooldown,
     "mute": _mute,
     "unmute": _unmute,
 }

@@ -173,6 +173,7 @@ HELP_TEXT = "\n".join([
     "`/mirage digest [this|2026-W47]`: the digest of the last complete week (or the one named); "
     "`/mirage digest on|off`: the weekly post here",
     "`/mirage mode reply|ephemeral|reaction|shadow|off`: how Mirage answers in this channel",
+    "`/mirage cooldown [10m|off|default]`: how long Mirage stays quiet here after a reply",
     "`/mirage mute [30m|2h|1d|1w]` / `/mirage unmute`: quiet Mirage for yourself",
 ])
 

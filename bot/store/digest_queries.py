@@ -151,3 +151,14 @@ def last_digest_run(s: Session, workspace_id: str, channel_id: str) -> DigestRun
     )
     found: DigestRun | None = s.execute(query).scalars().first()
     return found
+
+
+def active_channels(s: Session, workspace_id: str, since: datetime) -> list[str]:
+    """The channels of the workspace where Mirage counted a message or recorded a claim since `since`."""
+    counted = select(col(DailyBalance.channel_id)).where(
+        col(DailyBalance.workspace_id) == workspace_id, col(DailyBalance.day) >= since.date()
+    )
+    claimed = select(col(Incident.channel_id)).where(
+        col(Incident.workspace_id) == workspace_id, col(Incident.created_at) >= since
+    )
+    return sorted({ch for (ch,) in s.execute(counted.union(claimed))})

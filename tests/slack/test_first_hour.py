@@ -54,3 +54,31 @@ def test_a_changed_vote_is_said(deps: Deps) -> None:
     assert changed.note.text == "You changed your answer from _helpful_ to _not relevant_: the new one counts."
     again = give_feedback(deps, str(outcome.incident_id), "U2", "not_relevant")
     assert again.note is None
+
+
+def test_home_counts_what_slash_stats_counts(deps: Deps) -> None:
+    """A claim in a channel nobody configured: App Home says 1 claim, as `/mirage stats` there does, and lists
+    the channel; before, Home counted only channels with a settings row and said "none"."""
+    from bot.service.home import home
+
+    handle_message(deps, IncomingMessage("T1", "C0NEW", "Ev-home", CLAIM, MessageFacts(ts=new_ts(), user="U1")))
+    stats = run_command(deps, CommandCall("T1", "C0NEW", "U1", "stats"))
+    assert "Claims noticed: 1 (FM-16: 1)" in stats.text
+    view = str(home(deps, "T1"))
+    assert "Claims noticed: 1 (FM-16: 1)" in view and "<#C0NEW>: reply" in view
+
+
+def test_cooldown_command_sets_the_channel_cooldown(deps: Deps) -> None:
+    """`/mirage cooldown` is the command behind set_channel_cooldown: off lets a second claim through at once,
+    default goes back to COOLDOWN_MINUTES, and the current value is shown."""
+    assert "30 minutes (the workspace default)" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown")).text
+    off = run_command(deps, CommandCall("T1", "C5", "U1", "cooldown off"))
+    assert off.public and "no cooldown" in off.text
+    for i in range(2):
+        outcome = handle_message(deps, IncomingMessage("T1", "C5", f"Ev-cd{i}", CLAIM,
+                                                       MessageFacts(ts=new_ts(), user=f"U{i}")))
+        assert outcome.decision.action == "reply"
+    assert "a 10-minute cooldown" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown 10m")).text
+    assert "10 minutes (set for this channel)" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown")).text
+    assert "workspace default (30 min)" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown default")).text
+    assert "can't read" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown soon")).text
