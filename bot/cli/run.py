@@ -39,6 +39,7 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
 
     from bot.digest.schedule import build_scheduler, post_due_digests, purge_expired
     from bot.slack.client import build_client
+    from bot.slack.names import remember_names
     from bot.slack.posting import digest_poster
 
     client = build_client(settings)
@@ -46,6 +47,7 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
     poster = digest_poster(client, deps)
 
     def digest_job() -> object:
+        remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
         return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
 
     def retention_job() -> object:

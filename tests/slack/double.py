@@ -87,6 +87,8 @@ class SlackDouble:
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
             return {"ok": True, "channel": channel, "ts": body.get("ts")}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": channel, "name": f"name-of-{str(channel).lower()}"}}
         if method == "conversations.replies":
             return {"ok": True, "messages": self.thread, "has_more": False}
         if method == "chat.getPermalink":

@@ -82,3 +82,28 @@ def test_cooldown_command_sets_the_channel_cooldown(deps: Deps) -> None:
     assert "10 minutes (set for this channel)" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown")).text
     assert "workspace default (30 min)" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown default")).text
     assert "can't read" in run_command(deps, CommandCall("T1", "C5", "U1", "cooldown soon")).text
+
+
+def test_names_come_from_auth_test_and_conversations_info(slack: SlackDouble, deps: Deps) -> None:
+    """The workspace name (auth.test) and each unnamed channel's name (conversations.info) are stored, and the
+    digest text then says #name; channels already named are not asked about again."""
+    from bot.digest.build import build_digest
+    from bot.digest.render import to_text
+    from bot.digest.week import IsoWeek
+    from bot.slack.client import build_client
+    from bot.slack.names import remember_names
+    from bot.store.digest_queries import load_digest_input
+    from bot.store.engine import session_scope
+    from bot.store.names import workspace_names
+
+    ts = new_ts()
+    handle_message(deps, IncomingMessage("T0TEAM", "C0EVALS", "Ev-name", CLAIM, MessageFacts(ts=ts, user="U1")))
+    client = build_client(deps.settings)
+    assert remember_names(client, deps.engine) == "T0TEAM"
+    assert [c.body["channel"] for c in slack.of("conversations.info")] == ["C0EVALS"]
+    remember_names(client, deps.engine)
+    assert len(slack.of("conversations.info")) == 1
+    with session_scope(deps.engine) as s:
+        assert workspace_names(s) == {"T0TEAM": "Test"}
+        data = load_digest_input(s, "T0TEAM", IsoWeek.of(deps.clock()))
+    assert "#name-of-c0evals: 1 (+1)" in to_text(build_digest(data, deps.catalog))
