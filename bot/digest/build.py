@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from bot.catalog import Catalog
@@ -289,8 +290,21 @@ def _examples(
     channel_names: dict[str, str],
     limit: int,
 ) -> tuple[ExampleItem, ...]:
-    """Highest confidence first; ties go to the earlier message, then channel and text, so the order is stable."""
-    ranked = sorted(examples, key=lambda e: (-e.confidence, e.created_at, e.channel_id, e.card_id, e.excerpt))
+    """Up to `limit`, taken in turn from each card (its most confident first), so one busy card cannot fill them
+    all; shown highest confidence first, ties to the earlier message, then channel and text (a stable order)."""
+    def rank(e: Example) -> tuple[float, datetime, str, str, str]:
+        return (-e.confidence, e.created_at, e.channel_id, e.card_id, e.excerpt)
+
+    per_card: dict[str, list[Example]] = defaultdict(list)
+    for example in sorted(examples, key=rank):
+        per_card[example.card_id].append(example)
+    queues = sorted(per_card.values(), key=lambda q: rank(q[0]))
+    chosen: list[Example] = []
+    while len(chosen) < max(limit, 0) and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    ranked = sorted(chosen, key=rank)
     return tuple(
         ExampleItem(
             card_id=e.card_id,
@@ -302,7 +316,7 @@ def _examples(
             created_at_iso=e.created_at.isoformat(),
             permalink=e.permalink,
         )
-        for e in ranked[: max(limit, 0)]
+        for e in ranked
     )
 
 

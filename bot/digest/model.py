@@ -59,7 +59,7 @@ class DigestInput:
     """Everything one workspace's digest for `week` needs, as the store hands it over.
 
     `balance` holds up to TREND_WEEKS weeks ending with `week`, per channel; `examples` the best few incidents
-    of the week (highest confidence first); `channel_names` maps ids to names where known.
+    of the week of each card (highest confidence first); `channel_names` maps ids to names where known.
     """
 
     workspace_id: str

@@ -74,8 +74,23 @@ def _feedback(s: Session, workspace_id: str, week: IsoWeek) -> tuple[FeedbackCou
 
 
 def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple[Example, ...]:
+    """The `limit` most confident incidents of the week for each card that has any (the digest then mixes cards)."""
     if limit <= 0:
         return ()
+    cards = s.scalars(
+        select(col(Incident.card_id)).distinct().where(
+            col(Incident.workspace_id) == workspace_id,
+            col(Incident.created_at) >= week.start,
+            col(Incident.created_at) < week.end,
+        )
+    ).all()
+    found: list[Example] = []
+    for card_id in sorted(cards):
+        found += _card_examples(s, workspace_id, week, card_id, limit)
+    return tuple(sorted(found, key=lambda e: (-e.confidence, e.created_at, e.card_id)))
+
+
+def _card_examples(s: Session, workspace_id: str, week: IsoWeek, card_id: str, limit: int) -> list[Example]:
     query = (
         select(
             col(Incident.card_id),
@@ -87,13 +102,14 @@ def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple
         )
         .where(
             col(Incident.workspace_id) == workspace_id,
+            col(Incident.card_id) == card_id,
             col(Incident.created_at) >= week.start,
             col(Incident.created_at) < week.end,
         )
         .order_by(col(Incident.confidence).desc(), col(Incident.created_at).desc(), col(Incident.id).desc())
         .limit(limit)
     )
-    return tuple(
+    return list(
         Example(card, channel, excerpt, float(confidence), utc(created), permalink)
         for card, channel, excerpt, confidence, created, permalink in s.execute(query)
     )

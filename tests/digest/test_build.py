@@ -185,3 +185,12 @@ def test_examples_ordered_by_confidence_then_time_and_capped(catalog: Catalog) -
     assert second.created_at_iso == "2026-11-17T09:00:00+00:00"
     shuffled = DigestInput("T1", WEEK, examples=tuple(reversed(examples)), channel_names={"C2": "evals"})
     assert build_digest(shuffled, catalog).examples == d.examples
+
+
+def test_examples_come_from_every_card_with_claims(catalog: Catalog) -> None:
+    """Six very confident FM-16 claims and one modest RF-39 claim: the five examples include the RF-39 one."""
+    t0 = WEEK.start + timedelta(hours=1)
+    examples = tuple(Example("FM-16", "C1", f"fm {i}", 0.99 - i / 100, t0 + timedelta(minutes=i)) for i in range(6))
+    examples += (Example("RF-39", "C2", "rf", 0.61, t0),)
+    d = build_digest(DigestInput("T1", WEEK, examples=examples), catalog)
+    assert [e.excerpt for e in d.examples] == ["fm 0", "fm 1", "fm 2", "fm 3", "rf"]
