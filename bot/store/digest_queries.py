@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import Integer, case, func, select
@@ -73,58 +74,51 @@ def _feedback(s: Session, workspace_id: str, week: IsoWeek) -> tuple[FeedbackCou
     return tuple(FeedbackCount(card, verdict, int(n)) for card, verdict, n in sorted(s.execute(query).all()))
 
 
-def _examples(s: Session, workspace_id: str, week: IsoWeek, limit: int) -> tuple[Example, ...]:
-    """The `limit` most confident incidents of the week for each card that has any (the digest then mixes cards)."""
+def _examples(
+    s: Session, workspace_id: str, week: IsoWeek, limit: int, cards: Iterable[str]
+) -> tuple[Example, ...]:
+    """The `limit` most confident incidents of the week of each of `cards` (those with claims this week), so the
+    digest can take them in turn from each card."""
     if limit <= 0:
         return ()
-    cards = s.scalars(
-        select(col(Incident.card_id)).distinct().where(
-            col(Incident.workspace_id) == workspace_id,
-            col(Incident.created_at) >= week.start,
-            col(Incident.created_at) < week.end,
-        )
-    ).all()
     found: list[Example] = []
-    for card_id in sorted(cards):
-        found += _card_examples(s, workspace_id, week, card_id, limit)
-    return tuple(sorted(found, key=lambda e: (-e.confidence, e.created_at, e.card_id)))
-
-
-def _card_examples(s: Session, workspace_id: str, week: IsoWeek, card_id: str, limit: int) -> list[Example]:
-    query = (
-        select(
-            col(Incident.card_id),
-            col(Incident.channel_id),
-            col(Incident.excerpt),
-            col(Incident.confidence),
-            col(Incident.created_at),
-            col(Incident.permalink),
+    for card_id in sorted(set(cards)):
+        query = (
+            select(
+                col(Incident.card_id),
+                col(Incident.channel_id),
+                col(Incident.excerpt),
+                col(Incident.confidence),
+                col(Incident.created_at),
+                col(Incident.permalink),
+            )
+            .where(
+                col(Incident.workspace_id) == workspace_id,
+                col(Incident.created_at) >= week.start,
+                col(Incident.created_at) < week.end,
+                col(Incident.card_id) == card_id,
+            )
+            .order_by(col(Incident.confidence).desc(), col(Incident.created_at).desc(), col(Incident.id).desc())
+            .limit(limit)
         )
-        .where(
-            col(Incident.workspace_id) == workspace_id,
-            col(Incident.card_id) == card_id,
-            col(Incident.created_at) >= week.start,
-            col(Incident.created_at) < week.end,
-        )
-        .order_by(col(Incident.confidence).desc(), col(Incident.created_at).desc(), col(Incident.id).desc())
-        .limit(limit)
-    )
-    return list(
-        Example(card, channel, excerpt, float(confidence), utc(created), permalink)
-        for card, channel, excerpt, confidence, created, permalink in s.execute(query)
-    )
+        found += [
+            Example(card, channel, excerpt, float(confidence), utc(created), permalink)
+            for card, channel, excerpt, confidence, created, permalink in s.execute(query)
+        ]
+    return tuple(sorted(found, key=lambda e: (-e.confidence, e.created_at, e.card_id, e.channel_id, e.excerpt)))
 
 
 def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: int = 5) -> DigestInput:
     """Claims per card and channel (this week and last), the 8-week message balance per channel, this week's
     feedback per card and verdict, and the `examples` most confident incidents of the week."""
+    claims = _claims(s, workspace_id, week)
     return DigestInput(
         workspace_id=workspace_id,
         week=week,
-        claims=_claims(s, workspace_id, week),
+        claims=claims,
         balance=_balance(s, workspace_id, week),
         feedback=_feedback(s, workspace_id, week),
-        examples=_examples(s, workspace_id, week, examples),
+        examples=_examples(s, workspace_id, week, examples, (c.card_id for c in claims if c.this_week)),
         channel_names=channel_names(s, workspace_id),
     )
 
