@@ -152,6 +152,7 @@ class Digest:
     examples: tuple[ExampleItem, ...]
     question: QuestionOfWeek | None
     quiet: bool
+    workspace_name: str | None = None
 
     @property
     def total_change(self) -> int:
@@ -217,6 +218,7 @@ def build_digest(data: DigestInput, catalog: Catalog, max_examples: int = MAX_EX
         examples=_examples(data.examples, card_name, data.channel_names, max_examples),
         question=question_of_week(catalog, data.week),
         quiet=total_this == 0 and sum(s.this_week for s in shadow) == 0,
+        workspace_name=data.workspace_name,
     )
 
 

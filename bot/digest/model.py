@@ -69,3 +69,4 @@ class DigestInput:
     feedback: tuple[FeedbackCount, ...] = ()
     examples: tuple[Example, ...] = ()
     channel_names: dict[str, str] = field(default_factory=dict)
+    workspace_name: str | None = None

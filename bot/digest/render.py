@@ -172,7 +172,8 @@ def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
 
 def to_text(d: Digest) -> str:
     """The whole digest as plain text (CLI output). Excerpts stay escaped as stored."""
-    lines = [f"Mirage weekly digest — {d.week} ({_week_span(d)})", summary(d), ""]
+    name = f"{d.workspace_name} — " if d.workspace_name else ""
+    lines = [f"Mirage weekly digest — {name}{d.week} ({_week_span(d)})", summary(d), ""]
     if d.quiet:
         lines.append("A quiet week: nobody leaned on a benchmark alone. Nice work, and enjoy it.")
         if d.total_previous_week:
@@ -229,6 +230,7 @@ def to_dict(d: Digest) -> dict[str, Any]:
     """The digest as plain JSON-ready data."""
     return {
         "workspace_id": d.workspace_id,
+        "workspace_name": d.workspace_name,
         "week": str(d.week),
         "week_start": d.week.monday.isoformat(),
         "week_end": (d.week.monday + timedelta(days=6)).isoformat(),

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
 from bot.digest.week import IsoWeek
 from bot.store.models import DailyBalance, DigestRun, Feedback, Incident, utc
-from bot.store.names import channel_names
+from bot.store.names import channel_names, workspace_names
 
 
 def _claims(s: Session, workspace_id: str, week: IsoWeek) -> tuple[ClaimCount, ...]:
@@ -120,6 +120,7 @@ def load_digest_input(s: Session, workspace_id: str, week: IsoWeek, examples: in
         feedback=_feedback(s, workspace_id, week),
         examples=_examples(s, workspace_id, week, examples, (c.card_id for c in claims if c.this_week)),
         channel_names=channel_names(s, workspace_id),
+        workspace_name=workspace_names(s).get(workspace_id),
     )
 
 

@@ -39,6 +39,7 @@ def test_replay_then_digest_of_a_replayed_week_names_channels(store: Path, tmp_p
     result = runner.invoke(app, ["digest", "--week", "2024-W10"])
     assert result.exit_code == 0, result.output
     assert "#ml-research:" in result.stdout and "<#C1>" not in result.stdout
+    assert result.stdout.startswith("Mirage weekly digest — Acme — 2024-W10 (Mar 4 – 10, 2024)")
     assert f"Acme ({TEAM}) is the only workspace with data in 2024-W10" in result.stderr
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT name FROM workspace_names WHERE workspace_id = ?", (TEAM,)).fetchone() == ("Acme",)
