@@ -31,6 +31,17 @@ CHATTER = [
     "k8s node pool upgrade is scheduled for saturday 02:00 UTC",
     "pairing on the migration after lunch if anyone wants to join",
     "coffee machine on 3 is fixed :coffee:",
+    # team chatter names users, customers and tickets all day: none of it needs the pipeline
+    "two customers asked about the export bug again, ticket {n}",
+    "users are reporting slow logins on mobile since the release",
+    "customer call at 2, can someone from support join?",
+    "closing ticket {n}, the user confirmed the fix works",
+    "support queue is down to 40 tickets, nice job everyone",
+    "a user in the EU region says the invoice PDF is blank",
+    "onboarding survey results are in the doc, users like the new checklist",
+    "customer feedback from the webinar: they want SSO",
+    "can someone triage the tickets tagged billing?",
+    "our users in Japan see the wrong date format, ticket {n}",
 ]
 BENCHMARK_TALK = [
     "It scored highest on MMLU, so it should be the best choice.",

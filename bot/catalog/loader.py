@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.catalog.checks import card_text_problems, comment_traps, contract_problems, role_problems
 from bot.catalog.errors import CatalogError, CatalogProblem
 from bot.catalog.patterns import key_spellings
 from bot.catalog.schema import Card, Catalog, Lexicon
 
-REQUIRED_LEXICONS = ("benchmarks", "eval_terms", "user_evidence", "systems", "ml_context")
-# lexicons the exact pre-filter is built from: their patterns must spell out a token it can key on
-PREFILTERED_LEXICONS = ("benchmarks", "eval_terms", "score_terms", "user_evidence")
+# lexicon roles the exact pre-filter is built from: their patterns must spell out a token it can key on
+PREFILTERED_ROLES = ("anchor", "context_anchor", "evidence", "gate")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -30,7 +30,10 @@ def _key(loc: tuple[int | str, ...]) -> str:
 
 def _read_yaml(path: Path, problems: list[CatalogProblem]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        problems += comment_traps(path, text)
+        return data
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(CatalogProblem(str(path), "(file)", f"cannot read: {exc}"))
     except yaml.YAMLError as exc:
@@ -83,16 +86,22 @@ def load_catalog(rules_dir: Path) -> Catalog:
         sources[card.id] = str(path)
 
     lexicons: dict[str, Lexicon] = {}
+    lexicon_files: dict[str, str] = {}
     for path in sorted((rules_dir / "lexicon").glob("*.y*ml")):
         lexicon = _parse(Lexicon, path, problems)
         if lexicon is not None:
             if lexicon.name in lexicons:
                 problems.append(CatalogProblem(str(path), "name", f"duplicate lexicon name {lexicon.name!r}"))
             lexicons[lexicon.name] = lexicon
+            lexicon_files[lexicon.name] = str(path)
+    for card in cards:
+        problems += card_text_problems(card, sources[card.id])
+    problems += contract_problems(cards, sources, lexicons, lexicon_files)
 
-    for name in PREFILTERED_LEXICONS:
-        lexicon = lexicons.get(name)
-        for i, pattern in enumerate(lexicon.patterns if lexicon else []):
+    for name, lexicon in lexicons.items():
+        if lexicon.role not in PREFILTERED_ROLES:
+            continue
+        for i, pattern in enumerate(lexicon.patterns):
             if key_spellings(pattern) is None:
                 problems.append(
                     CatalogProblem(
@@ -112,9 +121,7 @@ def load_catalog(rules_dir: Path) -> Catalog:
                 )
     if not cards and not problems:
         problems.append(CatalogProblem(str(rules_dir), "(dir)", "no card files (*.yaml) found"))
-    for name in REQUIRED_LEXICONS:
-        if name not in lexicons and not problems:
-            problems.append(CatalogProblem(str(rules_dir / "lexicon"), name, "required lexicon is missing"))
+    problems += role_problems(lexicons, str(rules_dir / "lexicon"))
 
     if problems:
         raise CatalogError(problems)

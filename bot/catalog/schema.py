@@ -89,13 +89,44 @@ class Card(_Strict):
         return "Failure mode" if self.kind == "failure_mode" else "Red flag"
 
 
+LexiconRole = Literal[
+    "anchor",  # a benchmark or eval reference; `weight` is what it adds to a card's score
+    "context_anchor",  # a weaker reference (score, ranking) that counts only beside a `context` word or an anchor
+    "gate",  # a word claiming the lead ("outperforms"): the classifier weighs the message even without an anchor
+    "evidence",  # evidence from real users or production: grounds a message unless negated or pending
+    "pending",  # said just after evidence, the evidence is not in yet ("survey isn't back yet")
+    "negator",  # cancels a cue or evidence term just after it
+    "silencer",  # doubt, caution, reported speech: the message is not the writer's own claim (`reason` says so)
+    "systems",  # hardware, latency, database benchmarks: silences the generic word "benchmark"
+    "context",  # shows a message is about models, so `context_anchor` words count
+    "off_topic",  # shows the words are used in another sense (games, sports): no anchor counts without context
+    "connective",  # turns a result into an argument ("so", "therefore")
+    "question",  # a sentence opening with one of these is a question
+]
+SINGLE_ROLES = ("evidence", "pending", "negator", "question")  # exactly one lexicon each
+
+
 class Lexicon(_Strict):
-    """A named word list shared by the cards (benchmark names, user-evidence terms, ...)."""
+    """A named word list with a declared role (benchmark names, user-evidence terms, ...)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    role: LexiconRole
     description: str
     terms: Annotated[list[str], Field(min_length=1)]
     patterns: list[TokenPattern] = []
+    weight: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0  # anchors only
+    reason: str = ""  # silencers only: the one-line reason Mirage gives for staying quiet
+    order: int = 0  # silencers only: which reason is given first when several apply
+    negation_cancels: bool = False  # silencers only: a negated hit ("no need to wait") does not silence
+    negation_window: Annotated[int, Field(ge=1, le=8)] = 3  # how many tokens back a negator reaches
+
+    @model_validator(mode="after")
+    def _role_fields(self) -> Lexicon:
+        if self.role in ("anchor", "context_anchor") and self.weight <= 0:
+            raise ValueError(f"an {self.role} lexicon needs a weight > 0")
+        if self.role == "silencer" and not self.reason.strip():
+            raise ValueError("a silencer lexicon needs a reason")
+        return self
 
     @field_validator("terms")
     @classmethod

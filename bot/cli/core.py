@@ -13,7 +13,8 @@ import typer
 from bot.cli.context import current_settings
 from bot.cli.loading import catalog_or_exit, detector_or_exit, fail
 from bot.detection import Detector
-from bot.detection.evaluate import Labelled, Outcome, Report, score
+from bot.detection.evaluate import Labelled, Outcome, Report, Scores, score
+from bot.detection.evaluate import by_source as by_source_table
 from bot.reply import compose_reply, reply_text
 
 RulesOption = Annotated[
@@ -104,19 +105,35 @@ def _read_labelled(path: Path) -> list[Labelled]:
             raise fail(f"{path}:{number}: needs a \"text\" string")
         if row.get("label") not in ("claim", "no_claim"):
             raise fail(f"{path}:{number}: \"label\" must be \"claim\" or \"no_claim\"")
-        items.append(Labelled(row["text"], row["label"] == "claim", row.get("pattern"), row.get("kind")))
+        source = row.get("source") if isinstance(row.get("source"), str) else None
+        clarity = row.get("clarity") if isinstance(row.get("clarity"), str) else None
+        items.append(Labelled(row["text"], row["label"] == "claim", row.get("pattern"), row.get("kind"),
+                              clarity, source))
     return items
 
 
-def evaluate(detector: Detector, items: list[Labelled]) -> Report:
+def outcomes_of(detector: Detector, items: list[Labelled]) -> list[Outcome]:
     detections = detector.detect_many(item.text for item in items)
-    return score([Outcome(i, d.fired, d.card_id) for i, d in zip(items, detections, strict=True)])
+    return [Outcome(i, d.fired, d.card_id if d.tier else None, d.confidence, d.tier)
+            for i, d in zip(items, detections, strict=True)]
+
+
+def evaluate(detector: Detector, items: list[Labelled]) -> Report:
+    return score(outcomes_of(detector, items))
+
+
+def _scores_line(label: str, s: Scores) -> str:
+    return (f"{label:9} precision {s.precision:.3f}  recall {s.recall:.3f}  f1 {s.f1:.3f}  "
+            f"(tp {s.tp}, fp {s.fp}, fn {s.fn}, tn {s.tn})")
 
 
 def _print_report(report: Report, show_errors: bool) -> None:
-    o = report.overall
-    typer.echo(f"overall   precision {o.precision:.3f}  recall {o.recall:.3f}  f1 {o.f1:.3f}  "
-               f"(tp {o.tp}, fp {o.fp}, fn {o.fn}, tn {o.tn})")
+    typer.echo(_scores_line("overall", report.overall))
+    if report.probable is not None:
+        typer.echo(_scores_line("+probable", report.probable) + "  (reply and probable tiers together)")
+    for clarity, s in report.per_clarity.items():
+        typer.echo(_scores_line(clarity, s))
+    typer.echo(f"average precision of the confidence ranking: {report.average_precision:.3f}")
     typer.echo(f"card attribution accuracy on caught claims: {report.attribution_accuracy:.3f}")
     for card, s in report.per_card.items():
         typer.echo(f"{card:9} precision {s.precision:.3f}  recall {s.recall:.3f}  f1 {s.f1:.3f}")
@@ -130,38 +147,69 @@ def _print_report(report: Report, show_errors: bool) -> None:
             typer.echo(f"  [{what}; {err.item.kind or '-'}] {err.item.text}")
 
 
+def _report_json(report: Report, errors: bool) -> dict[str, object]:
+    return {
+        "overall": report.overall.as_dict(),
+        "with_probable": report.probable.as_dict() if report.probable else None,
+        "per_clarity": {c: s.as_dict() for c, s in report.per_clarity.items()},
+        "average_precision": round(report.average_precision, 4),
+        "per_card": {card: s.as_dict() for card, s in report.per_card.items()},
+        "per_kind": {k: {"right": r, "total": t} for k, (r, t) in report.per_kind.items()},
+        "attribution_accuracy": round(report.attribution_accuracy, 4),
+        "errors": [{"text": e.item.text, "label": "claim" if e.item.is_claim else "no_claim",
+                    "kind": e.item.kind, "fired": e.fired, "pattern": e.pattern, "tier": e.tier,
+                    "source": e.item.source} for e in report.errors]
+        if errors else [],
+    }
+
+
 def eval_command(
-    file: Annotated[Path, typer.Argument(help="JSON lines with text, label (claim|no_claim), pattern, kind.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="JSON lines: text, label (claim|no_claim), pattern, kind[, clarity, source].")
+    ],
     errors: Annotated[bool, typer.Option("--errors", help="List the misclassified lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    by_source: Annotated[
+        int, typer.Option("--by-source", help="Also list the N sources with the most errors.", min=0)
+    ] = 0,
     min_precision: Annotated[
-        float, typer.Option("--min-precision", min=0.0, max=1.0, help="Exit 1 when precision is below this (0 to 1).")
+        float, typer.Option("--min-precision", min=0.0, max=1.0, help="Exit 1 when pooled precision is below this.")
     ] = 0.0,
     min_recall: Annotated[
-        float, typer.Option("--min-recall", min=0.0, max=1.0, help="Exit 1 when recall is below this (0 to 1).")
+        float, typer.Option("--min-recall", min=0.0, max=1.0, help="Exit 1 when pooled recall is below this.")
     ] = 0.0,
     rules: RulesOption = None,
 ) -> None:
-    """Measure the detector on a labelled file; exit 1 when below --min-precision or --min-recall."""
-    items = _read_labelled(file)
-    report = evaluate(detector_or_exit(_rules_dir(rules)), items)
+    """Measure the detector on labelled files: per set, then pooled (per clarity, average precision of the confidence
+    ranking, per card, per kind); exit 1 when pooled scores are below --min-precision or --min-recall."""
+    detector = detector_or_exit(_rules_dir(rules))
+    per_file = {path: outcomes_of(detector, _read_labelled(path)) for path in files}
+    pooled = [o for outcomes in per_file.values() for o in outcomes]
+    report = score(pooled)
     if as_json:
-        payload = {
-            "overall": report.overall.as_dict(),
-            "per_card": {card: s.as_dict() for card, s in report.per_card.items()},
-            "per_kind": {k: {"right": r, "total": t} for k, (r, t) in report.per_kind.items()},
-            "attribution_accuracy": round(report.attribution_accuracy, 4),
-            "errors": [{"text": e.item.text, "label": "claim" if e.item.is_claim else "no_claim",
-                        "kind": e.item.kind, "fired": e.fired, "pattern": e.pattern} for e in report.errors]
-            if errors else [],
+        payload = _report_json(report, errors) | {
+            "per_set": {str(path): score(outcomes).overall.as_dict() for path, outcomes in per_file.items()},
+            "worst_sources": [{"source": s, "errors": e, "items": n} for s, e, n in worst(pooled, by_source)],
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
+        if len(files) > 1:
+            for path, outcomes in per_file.items():
+                typer.echo(_scores_line(path.name, score(outcomes).overall))
+            typer.echo("pooled:")
         _print_report(report, errors)
+        if by_source:
+            typer.echo(f"the {by_source} sources with the most errors:")
+            for source, wrong, total in worst(pooled, by_source):
+                typer.echo(f"  {wrong:3}/{total:<3} {source}")
     if report.overall.precision < min_precision or report.overall.recall < min_recall:
         print(f"mirage eval: below the bar (precision {report.overall.precision:.3f} < {min_precision} or "
               f"recall {report.overall.recall:.3f} < {min_recall})", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def worst(outcomes: list[Outcome], count: int) -> list[tuple[str, int, int]]:
+    return [row for row in by_source_table(outcomes) if row[1] > 0][:count]
 
 
 @rules_app.command("lint")
@@ -191,6 +239,29 @@ def lint(
     examples = sum(len(c.examples.match) + len(c.examples.no_match) for c in catalog.cards)
     typer.echo(f"{rules_dir}: {len(catalog.cards)} cards, {len(catalog.lexicons)} lexicons, "
                f"{examples} examples: all good")
+
+
+@rules_app.command("stats")
+def stats(
+    file: Annotated[Path, typer.Argument(help="A labelled JSON-lines file (text, label).")],
+    top: Annotated[int, typer.Option(help="How many of the most frequent phrases to list.", min=1)] = 40,
+    silent: Annotated[bool, typer.Option("--silent", help="Also list every phrase that never fired.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Show which catalog phrases fire on FILE (on claims and on other messages) and how many never fire."""
+    from bot.detection.stats import phrase_stats, silent_phrases
+
+    detector = detector_or_exit(_rules_dir(rules))
+    items = _read_labelled(file)
+    fired = phrase_stats(detector, ((i.text, i.is_claim) for i in items))
+    typer.echo(f"{'claims':>6} {'others':>6}  owner / label: phrase")
+    for row in fired[:top]:
+        typer.echo(f"{row.on_claims:6} {row.on_others:6}  {row.owner} / {row.label}: {row.phrase}")
+    never = silent_phrases(detector.catalog, fired)
+    typer.echo(f"{len(fired)} distinct phrases fired on {len(items)} messages; {len(never)} literal phrases never did")
+    if silent:
+        for owner, phrase in never:
+            typer.echo(f"  never: {owner}: {phrase}")
 
 
 def register(app: typer.Typer) -> None:

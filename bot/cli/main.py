@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import bench, core, db, digest, replay, run
+from bot.cli import bench, core, db, digest, replay, run, train
 from bot.cli.context import settings_callback
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ db.register(app)
 digest.register(app)
 replay.register(app)
 bench.register(app)
+train.register(app)
 
 
 def main() -> None:

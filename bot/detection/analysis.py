@@ -26,9 +26,6 @@ NOT_A_SUBJECT = frozenset({"n't", "not", "be", "been", "definitely", "probably",
                            "go", "use", "ship", "switch", "pick", "clearly", "already", "now", "confirm", "report",
                            "say", "do", "work"})
 NEGATION_WINDOW = 3
-EVIDENCE_NEGATION_WINDOW = 4
-# evidence and caution reach further back: "I don't think we need to wait for the pilot"
-WIDE_NEGATION_WINDOW = {"USER_EVIDENCE": EVIDENCE_NEGATION_WINDOW, "CAUTION": 5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,20 +119,21 @@ def sentence_of(index: int, sents: list[Sentence]) -> int:
     return -1
 
 
-def hits(doc: Doc, sents: list[Sentence]) -> list[Hit]:
-    """Every matched span as a Hit, with `negated` set when a negator comes just before it in its sentence."""
+def hits(doc: Doc, sents: list[Sentence], negator: str, windows: dict[str, int]) -> list[Hit]:
+    """Every matched span as a Hit, with `negated` set when a `negator` span comes just before it in its sentence
+    (within the label's window: evidence and caution reach further back, "don't think we need to wait for")."""
     negator_starts: set[int] = set()
     for span in doc.spans[SPANS_KEY]:
-        if span.label_ == "NEGATORS":
+        if span.label_ == negator:
             negator_starts.update(range(span.start, span.end))
     result: list[Hit] = []
     for span in doc.spans[SPANS_KEY]:
-        if span.label_ == "NEGATORS":
+        if span.label_ == negator:
             continue
         sent = sentence_of(span.start, sents)
         if sent < 0:
             continue
-        window = WIDE_NEGATION_WINDOW.get(span.label_, NEGATION_WINDOW)
+        window = windows.get(span.label_, NEGATION_WINDOW)
         lower = max(sents[sent].start, span.start - window)
         negators = [i for i in range(lower, span.start) if i in negator_starts]
         first = negators[0] if negators else -1

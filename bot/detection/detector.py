@@ -1,79 +1,105 @@
-"""The claim detector: a benchmark reference plus an argument (superiority, decision, sufficiency), no user evidence.
+"""The claim detector: rules read a message, a trained classifier weighs it, and a blend of both sets the tier.
 
 Pure: no Slack, no database. Build once with `Detector.from_catalog(catalog)`, then call `detect` per message.
+Only messages with a benchmark or eval reference (found by an exact pre-filter) run the spaCy pipeline and the
+model; user-outcome talk in the rest is counted by a cheap phrase scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.catalog import Card, Catalog, Cue
-from bot.detection.analysis import NEGATION_WINDOW, Hit, Sentence, dedupe_overlaps, hits, merged_texts, sentences
+from bot.detection.analysis import NEGATION_WINDOW, Hit, dedupe_overlaps, hits, merged_texts, sentences
+from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_words
 from bot.detection.clean import clean
-from bot.detection.model import QUIET, Detection
-from bot.detection.pipeline import ANCHOR_LEXICONS, build_pipeline, phrase_tokens
+from bot.detection.evidence_scan import EvidenceScan
+from bot.detection.model import QUIET, Detection, Tier
+from bot.detection.pipeline import as_phrases, build_pipeline, phrase_tokens
 from bot.detection.prefilter import Prefilter, words_of
+from bot.detection.reading import Reading
+from bot.detection.roles import Roles
+from bot.detection.vetoes import first_veto, vetoes_for
 
-ANCHOR_STRENGTH = {"BENCHMARKS": 0.15, "EVAL_TERMS": 0.05, "SCORE_TERMS": 0.05}
 CONNECTIVE_BONUS = 0.1
 STRONG_CUE = 0.2  # the connective bonus needs at least this much cue weight
 MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
+MAX_CLAIM_SENTENCE_CHARS = 160
 ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
-SILENCERS = (
-    ("SKEPTIC", "skeptical of the benchmark"),
-    ("CAUTION", "wants to wait for more evidence"),
-    ("REPORTED", "reports or jokes about a claim"),
-)
+QUIET_CITING = replace(QUIET, cites_user_outcome=True)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
-GENERIC_BENCH = ("bench",)  # systems talk silences only the generic word ("benchmark"), not ML eval words
 
 
 @dataclass(frozen=True, slots=True)
-class _Reading:
-    """What one message says, before any card is chosen."""
+class RuleVerdict:
+    """What the rules alone make of a message with a benchmark reference."""
 
-    hits: tuple[Hit, ...]
-    sentences: tuple[Sentence, ...]
-    anchors: tuple[Hit, ...]
-    evidence: tuple[Hit, ...]
+    card: Card | None
+    score: float  # the best card's score (0 when no card cue matched)
+    triggers: tuple[str, ...]
+    cue_labels: tuple[str, ...]
+    veto: str | None  # why the rules say this is not a claim, when something says so
 
-    def labels(self) -> set[str]:
-        return {h.label for h in self.hits}
+    @property
+    def fires(self) -> bool:
+        return self.card is not None and self.veto is None and self.score >= self.card.detect.min_confidence
 
-    def first(self, label: str, negated: bool | None = None) -> Hit | None:
-        """The first hit of `label` (only un-negated or only negated ones when `negated` is given)."""
-        return next((h for h in self.hits if h.label == label and negated in (None, h.negated)), None)
+    @property
+    def reason(self) -> str:
+        if self.veto is not None:
+            return self.veto
+        if self.card is None:
+            return "mentions a benchmark without arguing from it"
+        if not self.fires:
+            return f"too weak to call a claim ({self.score:.2f})"
+        return "benchmark reference + " + " + ".join(c.lower() for c in self.cue_labels) + ", no user evidence"
 
 
 class Detector:
     """Finds benchmark-only claims and attributes each to the best-fitting card."""
 
-    def __init__(self, catalog: Catalog, nlp: Language) -> None:
+    def __init__(self, catalog: Catalog, nlp: Language, classifier: Classifier | None = None) -> None:
         self.catalog = catalog
         self.nlp = nlp
-        self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ANCHOR_LEXICONS))
-        self.evidence_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, ("user_evidence",)))
+        self.classifier = classifier
+        self.roles = roles = Roles.from_catalog(catalog)
+        self.vetoes = vetoes_for(roles)
+        self.anchor_filter = Prefilter.from_phrases(
+            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "anchor", "context_anchor"))
+        )
+        # model cards claim the lead with "outperforms" or "state of the art" alone: read those for the classifier
+        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "gate")))
+        self.evidence_filter = Prefilter.from_phrases(
+            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "evidence"))
+        )
+        self.evidence_scan = _evidence_scan(nlp, catalog, roles)
         self.question_words = frozenset(
-            t.split()[0].lower() for t in catalog.lexicon("question_words").terms
+            t.split()[0].lower() for t in catalog.lexicon(roles.question_lexicon).terms
         )
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog) -> Detector:
-        return cls(catalog, build_pipeline(catalog))
+    def from_catalog(cls, catalog: Catalog, use_model: bool = True, model_dir: Path = MODEL_DIR) -> Detector:
+        """The detector for `catalog`; with `use_model` (the default) it loads the shipped classifier too."""
+        nlp = build_pipeline(catalog)
+        return cls(catalog, nlp, Classifier.load(nlp, model_dir) if use_model else None)
 
     # ---- public API -------------------------------------------------------------------------------------------
 
     def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
         """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
-        if not self._worth_reading(text):
-            return QUIET
-        return self._judge(self._doc(text), context)
+        words = words_of(text)
+        if not self._gated(words):
+            return self._unanchored(text, words)
+        doc = self._doc(text)
+        reading = self._read(doc)
+        return self._judge(doc, reading, context, self._model_scores([(doc, reading)])[0])
 
     def detect_many(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Detection]:
         """`detect` for many messages (no thread context), batching the ones that need the pipeline."""
@@ -81,10 +107,11 @@ class Detector:
         results: dict[int, Detection] = {}
         next_out = 0
         for i, text in enumerate(texts):
-            if self._worth_reading(text):
+            words = words_of(text)
+            if self._gated(words):
                 pending.append((i, clean(text)))
             else:
-                results[i] = QUIET
+                results[i] = self._unanchored(text, words)
             if len(pending) >= batch_size:
                 self._flush(pending, results)
             while next_out in results:
@@ -101,89 +128,162 @@ class Detector:
             return False
         return bool(self._read(self.nlp(clean(text))).evidence)
 
+    def reading_of(self, text: str) -> Reading:
+        """The rules' reading of `text` (for training and `mirage rules stats`)."""
+        return self._read(self._doc(text))
+
+    def weigh(self, text: str) -> tuple[RuleVerdict, CardScores | None] | None:
+        """The raw signals behind a verdict, before the blend: None when `text` has no benchmark anchor."""
+        if not self._gated(words_of(text)):
+            return None
+        doc = self._doc(text)
+        reading = self._read(doc)
+        if not self._weighable(reading):
+            return None
+        return self.rule_verdict(doc, reading), self._model_scores([(doc, reading)])[0]
+
+    def model_tokens(self, text: str) -> list[str]:
+        """What the classifier reads for `text` (training uses the very same tokens)."""
+        doc = self._doc(text)
+        use = self.classifier.use_features if self.classifier is not None else True
+        return model_words([t.text for t in doc], self._read(doc).feature_labels(), use)
+
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _worth_reading(self, text: str) -> bool:
-        words = words_of(text)
-        return self.anchor_filter.may_match_words(words) or self.evidence_filter.may_match_words(words)
+    def _gated(self, words: set[str]) -> bool:
+        """Worth the pipeline: a benchmark reference, or (with the classifier) a word claiming the lead."""
+        return self.anchor_filter.may_match_words(words) or (
+            self.classifier is not None and self.gate_filter.may_match_words(words)
+        )
+
+    def _weighable(self, reading: Reading) -> bool:
+        """The classifier weighs messages with a benchmark anchor or a lead-claiming word (when it is loaded)."""
+        return bool(reading.anchors) or (
+            self.classifier is not None and any(h.label in self.roles.gate for h in reading.hits)
+        )
+
+    def _unanchored(self, text: str, words: set[str]) -> Detection:
+        if self.evidence_filter.may_match_words(words) and self.evidence_scan.cites(text[:MAX_CONTEXT_CHARS]):
+            return QUIET_CITING
+        return QUIET
 
     def _doc(self, text: str) -> Doc:
         return self.nlp(clean(text))
 
     def _flush(self, pending: list[tuple[int, str]], results: dict[int, Detection]) -> None:
-        for (i, _), doc in zip(pending, self.nlp.pipe(t for _, t in pending), strict=True):
-            results[i] = self._judge(doc, ())
+        docs = list(self.nlp.pipe(t for _, t in pending))
+        read = [(doc, self._read(doc)) for doc in docs]
+        for (i, _), (doc, reading), scores in zip(pending, read, self._model_scores(read), strict=True):
+            results[i] = self._judge(doc, reading, (), scores)
         pending.clear()
 
-    def _read(self, doc: Doc) -> _Reading:
+    def _model_scores(self, read: Sequence[tuple[Doc, Reading]]) -> list[CardScores | None]:
+        """The classifier's scores for each message that has a benchmark anchor (None where it has none)."""
+        if self.classifier is None:
+            return [None] * len(read)
+        wanted = [i for i, (_, reading) in enumerate(read) if self._weighable(reading)]
+        use = self.classifier.use_features
+        words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use) for i in wanted]
+        out: list[CardScores | None] = [None] * len(read)
+        for i, scores in zip(wanted, self.classifier.scores(words), strict=True):
+            out[i] = scores
+        return out
+
+    def _read(self, doc: Doc) -> Reading:
+        roles = self.roles
         sents = sentences(doc, self.question_words)
-        found = dedupe_overlaps(doc, hits(doc, sents))
+        found = dedupe_overlaps(doc, hits(doc, sents, roles.negator, roles.negation_windows))
         labels = {h.label for h in found}
-        ml_context = "ML_CONTEXT" in labels
-        named = "BENCHMARKS" in labels
-        off_topic = "NON_ML" in labels and not ml_context and not named
+        ml_context = bool(labels & roles.context)
+        named = bool(labels & roles.named_anchors)
+        off_topic = bool(labels & roles.off_topic) and not ml_context and not named
         anchors = tuple(
             h
             for h in found
             if not off_topic
-            and (
-                h.label in ("BENCHMARKS", "EVAL_TERMS")
-                or (h.label == "SCORE_TERMS" and (ml_context or named))
-            )
+            and h.label in roles.anchors
+            and (h.label not in roles.context_anchors or ml_context or named)
         )
         card_ids = {card.id for card in self.catalog.cards}
         claim_spans = [(h.start, h.end) for h in found if h.source in card_ids]
-        pending = [h.start for h in found if h.label == "PENDING"]
+        pending = [h.start for h in found if h.label == roles.pending]
         found = [
             replace(h, negated=True)
-            if h.label == "USER_EVIDENCE" and any(0 <= p - h.end <= PENDING_WINDOW for p in pending)
+            if h.label == roles.evidence and any(0 <= p - h.end <= PENDING_WINDOW for p in pending)
             else h
             for h in found
         ]
         evidence = tuple(
             h
             for h in found
-            if h.label == "USER_EVIDENCE"
+            if h.label == roles.evidence
             and not h.negated
             # "ready for customers" is a claim cue, not evidence that customers were asked
             and not any(s <= h.start and h.end <= e and e - s > h.end - h.start for s, e in claim_spans)
         )
-        return _Reading(tuple(found), tuple(sents), anchors, evidence)
+        return Reading(tuple(found), tuple(sents), anchors, evidence)
 
-    def _judge(self, doc: Doc, context: Sequence[str]) -> Detection:
-        reading = self._read(doc)
+    def rule_verdict(self, doc: Doc, reading: Reading) -> RuleVerdict:
+        """The rules' verdict: the best card and its score, and the first veto that applies."""
+        best = self._best_card(doc, reading)
+        card, score, triggers, labels = best if best is not None else (None, 0.0, (), ())
+        return RuleVerdict(card, score, triggers, labels, first_veto(reading, self.vetoes))
+
+    def _judge(self, doc: Doc, reading: Reading, context: Sequence[str], scores: CardScores | None) -> Detection:
         mentions = bool(reading.anchors)
         cites = bool(reading.evidence)
+        if not self._weighable(reading):
+            return Detection(False, None, 0.0, (), "no benchmark or eval reference", False, cites)
+        rules = self.rule_verdict(doc, reading)
+        if scores is None or self.classifier is None:
+            tier: Tier | None = "reply" if rules.fires else None
+            confidence = rules.score if rules.fires else 0.0
+            probability = None
+        else:
+            probability = scores.claim
+            confidence = self.classifier.blend.score(rules.score, scores.claim, rules.veto is not None)
+            tier = self.classifier.blend.tier(confidence)
+        if tier is None:
+            triggers = rules.triggers if rules.card is not None else ()
+            reason = rules.reason if rules.veto or not rules.fires else f"too weak to call a claim ({confidence:.2f})"
+            return Detection(False, None, round(confidence, 3), triggers, reason, mentions, cites,
+                             probability=probability)
+        earlier = self._context_evidence(context)
+        if earlier is not None:
+            return Detection(False, None, round(confidence, 3), rules.triggers,
+                             f"user evidence earlier in the thread ({earlier})", mentions, cites,
+                             probability=probability)
+        card_id, triggers, reason = self._explain(doc, reading, rules, scores, tier)
+        return Detection(tier == "reply", card_id, round(confidence, 3), triggers, reason, mentions, cites,
+                         rules.cue_labels, tier, probability)
 
-        def quiet(reason: str, triggers: tuple[str, ...] = ()) -> Detection:
-            return Detection(False, None, 0.0, triggers, reason, mentions, cites)
+    def _explain(
+        self, doc: Doc, reading: Reading, rules: RuleVerdict, scores: CardScores | None, tier: Tier
+    ) -> tuple[str, tuple[str, ...], str]:
+        """Which card, which phrases and why: the rules' own cues when they matched, else the benchmark words seen
+        and the sentence that reads as a claim."""
+        prefix = "" if tier == "reply" else "probable: "
+        if rules.card is not None and rules.triggers:
+            if rules.fires:
+                why = rules.reason
+            elif rules.veto is not None:
+                why = f"reads as a claim despite: {rules.veto} (trained classifier)"
+            else:
+                cues = " + ".join(c.lower() for c in rules.cue_labels)
+                why = f"benchmark reference + {cues}, no user evidence (with the trained classifier)"
+            return rules.card.id, rules.triggers, prefix + why
+        card_id = (scores.best_card if scores is not None else None) or self.catalog.cards[0].id
+        seen = reading.anchors or tuple(h for h in reading.hits if h.label in self.roles.gate)
+        anchor = next((a for a in seen if reading.sentences[a.sentence].asserts), seen[0])
+        sentence = reading.sentences[anchor.sentence]
+        claim = doc[sentence.start : sentence.end].text.strip()
+        if len(claim) > MAX_CLAIM_SENTENCE_CHARS:
+            claim = claim[: MAX_CLAIM_SENTENCE_CHARS - 1].rstrip() + "…"
+        words = tuple(dict.fromkeys(a.text for a in seen))[:4]
+        triggers = (*words, claim) if claim and claim not in words else words
+        return card_id, triggers, prefix + "reads as a claim from " + ", ".join(words) + " (trained classifier)"
 
-        if not reading.anchors:
-            return quiet("no benchmark or eval reference")
-        if cites:
-            return quiet(f"cites user evidence ({reading.evidence[0].text})")
-        for label, why in SILENCERS:
-            # "don't need to wait for the user study" is not caution; "doesn't tell you much" is still doubt
-            hit = reading.first(label, negated=False if label == "CAUTION" else None)
-            if hit is not None:
-                return quiet(f"{why} ({hit.text})")
-        systems = reading.first("SYSTEMS")
-        if systems is not None and self._about_systems(reading):
-            return quiet(f"a systems or performance benchmark ({systems.text})")
-
-        best = self._best_card(doc, reading)
-        if best is None:
-            return quiet("mentions a benchmark without arguing from it")
-        card, confidence, triggers, cue_labels = best
-        if confidence < card.detect.min_confidence:
-            return quiet(f"too weak to call a claim ({confidence:.2f})")
-        context_evidence = self._context_evidence(context)
-        if context_evidence is not None:
-            return quiet(f"user evidence earlier in the thread ({context_evidence})")
-        reason = "benchmark reference + " + " + ".join(label.lower() for label in cue_labels) + ", no user evidence"
-        return Detection(True, card.id, confidence, triggers, reason, mentions, cites, cue_labels)
-
-    def _best_card(self, doc: Doc, reading: _Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
+    def _best_card(self, doc: Doc, reading: Reading) -> tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None:
         sents = reading.sentences
         asserting = {i for i, s in enumerate(sents) if s.asserts}
         lead_ins = {i for i, s in enumerate(sents) if s.lead_in and i + 1 in asserting}
@@ -192,8 +292,8 @@ class Detector:
             return None
         near = {a.sentence + d for a in anchors for d in (-1, 0, 1)} & asserting
         cues = [h for h in reading.hits if h.sentence in near and not h.negated]
-        absent = [h for h in reading.hits if h.label == "USER_EVIDENCE" and h.negated and h.sentence in near]
-        connective = any(h.label == "CONNECTIVE" for h in cues)
+        absent = [h for h in reading.hits if h.label == self.roles.evidence and h.negated and h.sentence in near]
+        connective = any(h.label in self.roles.connective for h in cues)
         best: tuple[Card, float, tuple[str, ...], tuple[str, ...]] | None = None
         present = {h.label for h in cues} | ({ABSENT_EVIDENCE} if absent else set())
         for card in self.catalog.cards:
@@ -213,7 +313,7 @@ class Detector:
             used = [a for a in anchors if any(abs(a.sentence - h.sentence) <= 1 for h in mine)]
             if not used:
                 continue
-            strength = max(ANCHOR_STRENGTH[a.label] for a in used)
+            strength = max(self.roles.anchors[a.label] for a in used)
             cue_weight = sum(spec[label].weight for label in labels)
             bonus = CONNECTIVE_BONUS if connective and cue_weight >= STRONG_CUE else 0.0
             score = min(MAX_CONFIDENCE, card.detect.base_confidence + strength + cue_weight + bonus)
@@ -221,20 +321,6 @@ class Detector:
             if best is None or score > best[1]:
                 best = (card, round(score, 3), triggers[:6], labels)
         return best
-
-    @staticmethod
-    def _about_systems(reading: _Reading) -> bool:
-        """Systems talk wins over generic eval words: always for "benchmark", for "eval" with two systems terms.
-
-        A named model benchmark (MMLU) keeps the message about models; "evals +4, latency same" stays an ML claim.
-        """
-        if any(a.label == "BENCHMARKS" for a in reading.anchors):
-            return False
-        generic = all(
-            a.label == "SCORE_TERMS" or any(g in a.text.lower() for g in GENERIC_BENCH) for a in reading.anchors
-        )
-        systems_terms = {h.text.lower() for h in reading.hits if h.label == "SYSTEMS"}
-        return generic or len(systems_terms) >= 2
 
     @staticmethod
     def _cue_holds(doc: Doc, hit: Hit, spec: dict[str, Cue], anchors: Sequence[Hit]) -> bool:
@@ -256,6 +342,19 @@ class Detector:
             if evidence:
                 return evidence[0].text
         return None
+
+
+def _evidence_scan(nlp: Language, catalog: Catalog, roles: Roles) -> EvidenceScan:
+    """The phrase scan for messages without a benchmark: evidence terms and their fixed-word patterns."""
+    phrases: list[str] = []
+    for name in roles.lexicons_for(catalog, "evidence"):
+        evidence = catalog.lexicon(name)
+        phrases += evidence.terms
+        for pattern in evidence.patterns:
+            phrases += as_phrases(nlp, pattern) or []
+    negators = [t for name in roles.lexicons_for(catalog, "negator") for t in catalog.lexicon(name).terms]
+    pending = [t for name in roles.lexicons_for(catalog, "pending") for t in catalog.lexicon(name).terms]
+    return EvidenceScan.build(phrases, negators, pending)
 
 
 def _one_cue_per_word(found: list[Hit], spec: dict[str, Cue]) -> list[Hit]:

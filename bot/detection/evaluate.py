@@ -12,6 +12,8 @@ class Labelled:
     is_claim: bool
     pattern: str | None = None
     kind: str | None = None
+    clarity: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,8 @@ class Outcome:
     item: Labelled
     fired: bool
     pattern: str | None
+    confidence: float = 0.0
+    tier: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -64,14 +68,49 @@ class Report:
     per_kind: dict[str, tuple[int, int]]  # kind -> (answered correctly, total)
     errors: tuple[Outcome, ...] = field(default=())
     attribution_accuracy: float = 1.0
+    average_precision: float = 0.0
+    per_clarity: dict[str, Scores] = field(default_factory=dict)
+    probable: Scores | None = None  # reply and probable tiers together, as if both fired
+
+
+def counts(outcomes: list[Outcome], fired: list[bool] | None = None) -> Scores:
+    """tp / fp / fn / tn of `fired` (default: each outcome's own) against the labels."""
+    said = fired if fired is not None else [o.fired for o in outcomes]
+    tp = sum(f and o.item.is_claim for o, f in zip(outcomes, said, strict=True))
+    fp = sum(f and not o.item.is_claim for o, f in zip(outcomes, said, strict=True))
+    fn = sum(not f and o.item.is_claim for o, f in zip(outcomes, said, strict=True))
+    return Scores(tp, fp, fn, len(outcomes) - tp - fp - fn)
+
+
+def average_precision(outcomes: list[Outcome]) -> float:
+    """Average precision of the confidence ranking: the mean, over the claims, of the precision at each claim's
+    rank when messages are ordered by confidence (a claim scored 0 counts at the bottom). 1.0 is a perfect ranking."""
+    claims = sum(o.item.is_claim for o in outcomes)
+    if not claims:
+        return 1.0
+    ranked = sorted(outcomes, key=lambda o: -o.confidence)
+    hits = 0
+    total = 0.0
+    for rank, o in enumerate(ranked, start=1):
+        if o.item.is_claim:
+            hits += 1
+            total += hits / rank
+    return total / claims
+
+
+def by_source(outcomes: list[Outcome]) -> list[tuple[str, int, int]]:
+    """(source, errors, items) per source, the worst first."""
+    errors: Counter[str] = Counter()
+    items: Counter[str] = Counter()
+    for o in outcomes:
+        key = o.item.source or "(none)"
+        items[key] += 1
+        errors[key] += not o.correct
+    return sorted(((s, errors[s], items[s]) for s in items), key=lambda x: (-x[1], -x[2], x[0]))
 
 
 def score(outcomes: list[Outcome]) -> Report:
     """Overall scores on claim vs no claim; per card, a hit needs the right card; per kind, the share right."""
-    tp = sum(o.fired and o.item.is_claim for o in outcomes)
-    fp = sum(o.fired and not o.item.is_claim for o in outcomes)
-    fn = sum(not o.fired and o.item.is_claim for o in outcomes)
-    tn = sum(not o.fired and not o.item.is_claim for o in outcomes)
     cards = sorted({o.item.pattern for o in outcomes if o.item.pattern} | {o.pattern for o in outcomes if o.pattern})
     per_card = {}
     for card in cards:
@@ -90,10 +129,15 @@ def score(outcomes: list[Outcome]) -> Report:
         right[kind] += o.correct
     attributed = [o for o in outcomes if o.fired and o.item.is_claim and o.item.pattern]
     accuracy = sum(o.pattern == o.item.pattern for o in attributed) / len(attributed) if attributed else 1.0
+    clarities = sorted({o.item.clarity for o in outcomes if o.item.clarity})
+    per_clarity = {c: counts([o for o in outcomes if o.item.clarity == c]) for c in clarities}
     return Report(
-        overall=Scores(tp, fp, fn, tn),
+        overall=counts(outcomes),
         per_card=per_card,
         per_kind={kind: (right[kind], totals[kind]) for kind in sorted(totals)},
         errors=tuple(o for o in outcomes if not o.correct),
         attribution_accuracy=accuracy,
+        average_precision=average_precision(outcomes),
+        per_clarity=per_clarity,
+        probable=counts(outcomes, [o.fired or o.tier == "probable" for o in outcomes]),
     )

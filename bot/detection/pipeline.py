@@ -10,14 +10,10 @@ from spacy.pipeline import SpanRuler
 
 from bot.catalog import Catalog
 from bot.catalog.patterns import key_phrases
+from bot.detection.roles import lexicon_label
 
 SPANS_KEY = "mirage"
-ANCHOR_LEXICONS = ("benchmarks", "eval_terms", "score_terms")
 MAX_EXPANDED_PHRASES = 400
-
-
-def lexicon_label(name: str) -> str:
-    return name.upper()
 
 
 def ruler_patterns(catalog: Catalog, nlp: Language | None = None) -> list[dict[str, Any]]:

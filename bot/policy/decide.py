@@ -57,18 +57,21 @@ def decide(
     """Decide what Mirage does with one message. The first rule that applies wins:
 
     ignored messages and non-claims get nothing; an 'off' channel and a muted author are left alone;
-    shadow cards and shadow channels only log; one reply per thread per card; the channel cooldown and the
-    author's daily cap turn a post into a log entry; otherwise the channel's mode says how to answer.
+    a probable claim (below the reply tier) is only logged, as a shadow incident; shadow cards and shadow
+    channels only log; one reply per thread per card; the channel cooldown and the author's daily cap turn a post
+    into a log entry; otherwise the channel's mode says how to answer.
     """
     skip = ignored(message)
     if skip is not None:
         return skip
-    if not detection.fired or detection.card_id is None:
+    if detection.card_id is None or not (detection.fired or detection.tier == "probable"):
         return Decision("none", f"no claim: {detection.reason}" if detection.reason else "no claim")
     if channel.mode == "off":
         return Decision("none", "Mirage is off in this channel")
     if history.user_muted:
         return Decision("none", "the author muted Mirage")
+    if not detection.fired:
+        return Decision("log", f"probable {detection.card_id} claim, below the reply tier: logged, not posted")
     if card_mode == "shadow":
         return Decision("log", f"{detection.card_id} is a shadow card")
     if channel.mode == "shadow":

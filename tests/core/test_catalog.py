@@ -118,3 +118,54 @@ def test_yaml_booleans_in_patterns_are_caught(rules_copy: Path) -> None:
     card = rules_copy / "FM-16.yaml"
     card.write_text(card.read_text().replace('{LOWER: {IN: [with, "on", score', "{LOWER: {IN: [with, on, score", 1))
     assert any("detect.cues" in p and "valid string" in p for p in _problems(rules_copy))
+
+
+def test_a_hash_inside_an_unquoted_value_is_caught(rules_copy: Path) -> None:
+    """`- ranked #1` silently loads as "ranked" (YAML starts a comment at ` #`): the loader names the line."""
+    card = rules_copy / "FM-16.yaml"
+    card.write_text(card.read_text().replace('        - "ranked #1"\n', "        - ranked #1\n", 1))
+    problems = _problems(rules_copy)
+    assert any("FM-16.yaml: line " in p and "'ranked #1...'" in p and "quote" in p for p in problems), problems
+
+
+def test_card_text_cut_short_is_caught(rules_copy: Path) -> None:
+    """A card sentence with an unclosed bracket or quote (the sign of a value cut by YAML) is reported."""
+    card = rules_copy / "FM-16.yaml"
+    text = card.read_text()
+    start = text.index("questions:\n") + len("questions:\n")
+    card.write_text(text[:start] + '  - Which of "our tasks (the real ones did we try?\n' + text[start:])
+    problems = _problems(rules_copy)
+    assert any("FM-16.yaml: questions[0]: unbalanced ()" in p for p in problems), problems
+
+
+def test_the_contract_between_cards_and_lexicons_is_checked(rules_copy: Path) -> None:
+    """A `needs` typo, a cue that reuses a lexicon's label and a phrase listed twice are each a problem."""
+    card = rules_copy / "FM-16.yaml"
+    text = card.read_text()
+    text = text.replace("needs: [SUPERIORITY,", "needs: [SUPERIORTY,", 1)
+    text = text.replace("- label: RANKED", "- label: SKEPTIC", 1)
+    text = text.replace("        - switch to\n", "        - switch to\n        - Switch  to\n", 1)
+    card.write_text(text)
+    problems = _problems(rules_copy)
+    assert any("'SUPERIORTY' is no card's cue label" in p for p in problems), problems
+    assert any("SKEPTIC is the label of lexicon 'skeptic'" in p for p in problems), problems
+    assert any("phrase 'switch to' is listed twice" in p for p in problems), problems
+
+
+def test_a_missing_lexicon_the_detector_reads_is_a_problem_not_a_crash(rules_copy: Path) -> None:
+    """Deleting question_words.yaml gives one clear problem naming the role it held (it used to be a KeyError)."""
+    (rules_copy / "lexicon" / "question_words.yaml").unlink()
+    problems = _problems(rules_copy)
+    assert any("role question: exactly one lexicon needs this role (found: none)" in p for p in problems), problems
+
+
+def test_a_third_card_needs_no_python_change(rules_copy: Path) -> None:
+    """A new card file with its own cue labels loads and fires on its example, beside the two shipped cards."""
+    card = (rules_copy / "RF-39.yaml").read_text().replace("id: RF-39", "id: XX-7", 1)
+    card = card.replace("related: [FM-16]", "related: [RF-39]")
+    (rules_copy / "XX-7.yaml").write_text(card)
+    catalog = load_catalog(rules_copy)
+    assert [c.id for c in catalog.cards] == ["FM-16", "RF-39", "XX-7"]
+    detector = Detector.from_catalog(catalog, use_model=False)
+    detection = detector.detect("The benchmark is up 4 points, so we are clearly better.")
+    assert detection.fired and detection.card_id in ("RF-39", "XX-7")

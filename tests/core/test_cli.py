@@ -67,7 +67,8 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
     assert out[0]["pattern"] == "FM-16" and 0.6 <= out[0]["confidence"] <= 1.0
     assert out[0]["triggers"][:2] == ["scored highest on", "MMLU"]
     assert out[2]["pattern"] == "RF-39"
-    assert all(set(o) == {"fired", "pattern", "confidence", "triggers"} for o in out)
+    assert all(set(o) == {"fired", "pattern", "confidence", "triggers", "tier"} for o in out)
+    assert [o["tier"] == "reply" for o in out] == [o["fired"] for o in out]
     assert b'line 5: no "text" string' in result.stderr
 
 
@@ -130,3 +131,16 @@ def test_rules_lint_reports_a_failing_example(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "lint", str(rules)])
     assert result.exit_code == 1
     assert f"{card}: examples.match[0]: does not fire RF-39" in result.output
+
+
+def test_rules_stats_shows_what_fires_on_claims_and_what_never_fires(tmp_path: Path) -> None:
+    """`mirage rules stats FILE` counts each matched phrase on claims and on other lines, and lists silent ones."""
+    data = _write_jsonl(tmp_path / "set.jsonl", [
+        {"text": "It scored highest on MMLU, so it should be the best choice.", "label": "claim", "pattern": "FM-16"},
+        {"text": "Which model scored highest on MMLU?", "label": "no_claim", "kind": "question"},
+    ])
+    result = runner.invoke(app, ["rules", "stats", str(data), "--silent"])
+    assert result.exit_code == 0, result.output
+    assert "     2      0  benchmarks / BENCHMARKS: mmlu" not in result.output  # one claim, one question
+    assert "     1      1  benchmarks / BENCHMARKS: mmlu" in result.output
+    assert "literal phrases never did" in result.output and "  never: " in result.output

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.catalog import Catalog
 from bot.detection import Detector
-from bot.detection.pipeline import ANCHOR_LEXICONS, SPANS_KEY
+from bot.detection.pipeline import SPANS_KEY
 
 SEED_FM16 = "It scored highest on MMLU, so it should be the best choice."
 SEED_RF39 = "The benchmark is up 4 points, so we are clearly better."
@@ -139,13 +139,14 @@ def test_batch_and_single_agree(detector: Detector) -> None:
 @given(data=st.data())
 def test_prefilter_never_hides_an_anchor(detector: Detector, catalog: Catalog, data: st.DataObject) -> None:
     """Whenever the spaCy pipeline finds a benchmark reference, the cheap pre-filter let the message through."""
-    terms = [t for name in ANCHOR_LEXICONS for t in catalog.lexicon(name).terms] + ["MATH", "ARC"]
+    anchor_lexicons = [x.name for x in catalog.lexicons.values() if x.role in ("anchor", "context_anchor")]
+    terms = [t for name in anchor_lexicons for t in catalog.lexicon(name).terms] + ["MATH", "ARC"]
     filler = st.sampled_from(["we", "so", "the", "(", "-", "!", "model", "x1", "\n", "👍", "'s"])
     words = data.draw(st.lists(st.one_of(filler, st.sampled_from(terms)), min_size=1, max_size=12))
     joiner = data.draw(st.sampled_from([" ", "", "-", "/", "  "]))
     text = joiner.join(words)
     doc = detector.nlp(text)
-    found_anchor = any(s.label_ in {n.upper() for n in ANCHOR_LEXICONS} for s in doc.spans[SPANS_KEY])
+    found_anchor = any(s.label_ in {n.upper() for n in anchor_lexicons} for s in doc.spans[SPANS_KEY])
     if found_anchor:
         assert detector.anchor_filter.may_match(text), text
 

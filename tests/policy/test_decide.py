@@ -147,3 +147,11 @@ def test_thread_key_and_in_thread() -> None:
     assert (IN_THREAD.thread_key, IN_THREAD.in_thread) == (IN_THREAD.thread_ts, True)
     parent = MessageFacts(ts="1.0", user="U1", thread_ts="1.0")
     assert (parent.thread_key, parent.in_thread) == ("1.0", False)
+
+
+def test_probable_claim_is_logged_never_posted() -> None:
+    """A probable-tier claim (below the reply tier) is logged as a shadow incident, even in a replying channel."""
+    probable = Detection(fired=False, card_id="RF-39", confidence=0.5, tier="probable", reason="probable: ...")
+    decision = run(detection=probable)
+    assert decision.action == "log" and "probable" in decision.reason
+    assert run(detection=probable, channel=replace(DEFAULT_CHANNEL, mode="off")).action == "none"

@@ -1,0 +1,90 @@
+"""The trained claim classifier: a spaCy `textcat` shipped inside the package, loaded once, never downloaded.
+
+The model directory holds the pipeline (`nlp.to_disk`) and `manifest.json`, which records how it was made (data
+hash, spaCy version, seed, config) and the blend and tier cut-offs chosen on the real-derived dev split.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import load_config
+from spacy.vocab import Vocab
+
+from bot.detection.blend import Blend
+
+NO_CLAIM = "NO_CLAIM"
+MODEL_DIR = Path(__file__).resolve().parent / "trained"
+FEATURE_PREFIX = "zzmirage"
+
+
+class ModelError(Exception):
+    """The shipped model is missing or unreadable."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardScores:
+    """The classifier's view of one message: the probability of a claim, and of each card."""
+
+    claim: float
+    cards: dict[str, float]
+
+    @property
+    def best_card(self) -> str | None:
+        return max(self.cards, key=lambda c: self.cards[c]) if self.cards else None
+
+
+def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool) -> list[str]:
+    """The tokens the classifier reads: the cleaned message's tokens (as the rule pipeline split them), then (when
+    the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence."""
+    marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if use_features else []
+    return [w for w in words if not w.isspace()] + marks
+
+
+class Classifier:
+    """The textcat component alone, run on token lists in the detector's own vocabulary."""
+
+    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any]) -> None:
+        self.textcat = textcat
+        self.vocab = vocab
+        self.manifest = manifest
+        self.blend = Blend(**(manifest.get("blend") or {}))
+        self.use_features = bool(manifest.get("rule_features", False))
+
+    @classmethod
+    def from_nlp(cls, nlp: Language, manifest: dict[str, Any]) -> Classifier:
+        """Wrap a trained pipeline's textcat (training uses this before the model is written)."""
+        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest)
+
+    @classmethod
+    def load(cls, nlp: Language, path: Path = MODEL_DIR) -> Classifier:
+        """Load the shipped textcat into a component of `nlp` (the detector's pipeline; not added to it), which
+        saves building a second pipeline at start-up."""
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+            config = load_config(path / "model" / "config.cfg")["components"]["textcat"]
+            textcat = nlp.create_pipe("textcat", config={k: v for k, v in config.items() if k != "factory"})
+            textcat.from_disk(path / "model" / "textcat", exclude=["vocab"])  # type: ignore[attr-defined]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot load the claim classifier from {path}: {exc}") from None
+        return cls(textcat, nlp.vocab, manifest)
+
+    def scores(self, token_lists: Sequence[list[str]]) -> list[CardScores]:
+        """Scores for token lists made by `model_words` (no second tokenisation)."""
+        docs = (Doc(self.vocab, words=words) for words in token_lists if words)
+        scored = iter(self.textcat.pipe(docs, batch_size=256))
+        out: list[CardScores] = []
+        for words in token_lists:
+            if not words:
+                out.append(CardScores(0.0, {}))
+                continue
+            doc = next(scored)
+            cards = {label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM}
+            out.append(CardScores(min(1.0, sum(cards.values())), cards))
+        return out

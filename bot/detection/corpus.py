@@ -1,0 +1,60 @@
+"""The real-derived corpus: writers' part files split by source into train / dev / test. Pure file handling.
+
+Each writer wrote a test part first (`*_test.jsonl`), then a train part (`*_train.jsonl`). The test split is every
+test part; a train-part line whose source also appears in the test split is dropped, so test sources are disjoint
+from the rest; the remaining sources go to dev or train by a stable hash of the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+DEV_SHARE = 0.25
+
+
+def source_key(source: str) -> str:
+    """One key per source however it is spelled: case, trailing slash, scheme, a GitHub URL or owner/repo#N."""
+    key = source.strip().lower().rstrip("/")
+    for prefix in ("https://", "http://", "www."):
+        key = key.removeprefix(prefix)
+    if key.startswith("github.com/"):
+        parts = key.removeprefix("github.com/").split("/")
+        if len(parts) >= 4 and parts[2] in ("issues", "pull", "discussions"):
+            key = f"{parts[0]}/{parts[1]}#{parts[3]}"
+    return key
+
+
+def in_dev(source: str, share: float = DEV_SHARE) -> bool:
+    digest = hashlib.sha256(source_key(source).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def split_parts(parts_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """{"train": [...], "dev": [...], "test": [...]} from the part files in `parts_dir`, texts de-duplicated."""
+    test = [row for path in sorted(parts_dir.glob("*_test.jsonl")) for row in _read(path)]
+    test_sources = {source_key(r["source"]) for r in test}
+    seen = {r["text"].strip().lower() for r in test}
+    split: dict[str, list[dict[str, Any]]] = {"train": [], "dev": [], "test": test}
+    for path in sorted(parts_dir.glob("*_train.jsonl")):
+        for row in _read(path):
+            text = row["text"].strip().lower()
+            if source_key(row["source"]) in test_sources or text in seen:
+                continue
+            seen.add(text)
+            split["dev" if in_dev(row["source"]) else "train"].append(row)
+    return split
+
+
+def write_split(split: dict[str, list[dict[str, Any]]], out_dir: Path) -> dict[str, int]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, rows in split.items():
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        (out_dir / f"{name}.jsonl").write_text(text, encoding="utf-8")
+    return {name: len(rows) for name, rows in split.items()}
