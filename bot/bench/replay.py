@@ -151,11 +151,18 @@ class _Generator:
             budget = shape.messages - produced if offset == shape.days - 1 else round(per_day * rng.uniform(0.8, 1.2))
             weights = [c[3] * weekday_factor for c in self.channels]
             scale = budget / sum(weights) if sum(weights) else 0.0
-            for (cid, name, kind, _), weight in zip(self.channels, weights, strict=True):
+            counts = []
+            for weight in weights:
                 count = min(max(0, round(weight * scale * rng.uniform(0.5, 1.5))), shape.messages - produced)
+                counts.append(count)
+                produced += count
+            if offset == shape.days - 1 and produced < shape.messages and counts:
+                busiest = max(range(len(counts)), key=lambda i: weights[i])
+                counts[busiest] += shape.messages - produced  # the last day makes up the total exactly
+                produced = shape.messages
+            for (cid, name, kind, _), count in zip(self.channels, counts, strict=True):
                 if count == 0:
                     continue
-                produced += count
                 seconds = sorted(rng.sample(range(86_400 * 1000), count))
                 threads = self.threads.setdefault(cid, [])
                 user_pool = self.users[hash(cid) % 250 :][:40]
