@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 def default_rules_dir() -> Path:
@@ -44,12 +48,47 @@ class Settings(BaseSettings):
     user_daily_cap: int = Field(default=3, ge=0)
 
     http_host: str = "0.0.0.0"
-    http_port: int = 3000
+    http_port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
 
     inbox_workers: int = Field(default=8, ge=1, le=64)  # threads processing stored events (Web API calls overlap)
     inbox_lease_seconds: int = Field(default=300, ge=5)  # a row claimed by a process that died is retried after this
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, how long rows in hand may take to finish
+    @field_validator("digest_tz")
+    @classmethod
+    def _real_time_zone(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone (use an IANA name such as Europe/Berlin or UTC)") from None
+        return name
+
+    @field_validator("digest_day_of_week")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        text = value.strip().lower()
+        if text.isdigit() and 0 <= int(text) <= 6:
+            return WEEKDAYS[int(text)]
+        for short, full in zip(WEEKDAYS, FULL_WEEKDAYS, strict=True):
+            if text in (short, full):
+                return short
+        raise ValueError("not a weekday (use mon, tue, ... sun)")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"not a log level (use {', '.join(LOG_LEVELS)})")
+        return level
+
+    @field_validator("database_url", "slack_api_url")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
 
     @property
     def has_slack_tokens(self) -> bool:
@@ -58,3 +97,24 @@ class Settings(BaseSettings):
     @property
     def digest_channel_ids(self) -> tuple[str, ...]:
         return tuple(c.strip() for c in self.digest_channels.split(",") if c.strip())
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field` (MIRAGE_RULES_DIR for rules_dir, DIGEST_HOUR for digest_hour)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return alias if isinstance(alias, str) else field.upper()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line for a settings error, naming the variable and the value: `DIGEST_HOUR=99: must be 0 to 23`."""
+    parts: list[str] = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        value = error.get("input")
+        secret = "token" in field or "secret" in field
+        shown = f"={value}" if isinstance(value, str | int | float) and not secret else ""
+        parts.append(f"{env_name(field)}{shown}: {message}")
+    return "; ".join(parts)

@@ -27,8 +27,8 @@ import typer
 
 from bot.bench.corpus import BENCHMARK_TALK, CHATTER
 from bot.catalog import load_catalog
+from bot.cli.context import current_settings
 from bot.detection import Detector
-from bot.settings import Settings
 
 TEAM = "T0BENCH01"
 MORE_BENCHMARK_TALK = [
@@ -151,11 +151,18 @@ class _Generator:
             budget = shape.messages - produced if offset == shape.days - 1 else round(per_day * rng.uniform(0.8, 1.2))
             weights = [c[3] * weekday_factor for c in self.channels]
             scale = budget / sum(weights) if sum(weights) else 0.0
-            for (cid, name, kind, _), weight in zip(self.channels, weights, strict=True):
+            counts = []
+            for weight in weights:
                 count = min(max(0, round(weight * scale * rng.uniform(0.5, 1.5))), shape.messages - produced)
+                counts.append(count)
+                produced += count
+            if offset == shape.days - 1 and produced < shape.messages and counts:
+                busiest = max(range(len(counts)), key=lambda i: weights[i])
+                counts[busiest] += shape.messages - produced  # the last day makes up the total exactly
+                produced = shape.messages
+            for (cid, name, kind, _), count in zip(self.channels, counts, strict=True):
                 if count == 0:
                     continue
-                produced += count
                 seconds = sorted(rng.sample(range(86_400 * 1000), count))
                 threads = self.threads.setdefault(cid, [])
                 user_pool = self.users[hash(cid) % 250 :][:40]
@@ -230,7 +237,7 @@ def run(
 
     if messages < 1 or channels < 1 or days < 1:
         raise typer.BadParameter("--messages, --channels and --days must be positive")
-    catalog = load_catalog(rules or Settings().rules_dir)
+    catalog = load_catalog(rules or current_settings().rules_dir)
     detector = Detector.from_catalog(catalog)
     gc.freeze()  # as `mirage replay` does: the pipeline's long-lived objects are not rescanned by every collection
     workdir = keep or Path(tempfile.mkdtemp(prefix="mirage-bench-replay-"))

@@ -54,7 +54,8 @@ class Cue(_Strict):
 
 
 class Detect(_Strict):
-    """How a card is detected: a benchmark reference plus at least one of its cues in the same sentence."""
+    """How a card is detected: a benchmark reference plus at least one of its cues in the same or a neighbouring
+    asserting sentence."""
 
     cues: Annotated[list[Cue], Field(min_length=1)]
     base_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5

@@ -10,12 +10,12 @@ from typing import Annotated, BinaryIO
 
 import typer
 
+from bot.cli.context import current_settings
 from bot.cli.loading import catalog_or_exit, detector_or_exit, fail
 from bot.detection import Detector
 from bot.detection.evaluate import Labelled, Outcome, Report, Scores, score
 from bot.detection.evaluate import by_source as by_source_table
 from bot.reply import compose_reply, reply_text
-from bot.settings import Settings
 
 RulesOption = Annotated[
     Path | None, typer.Option("--rules", help="Rules directory (default: MIRAGE_RULES_DIR or the shipped rules).")
@@ -24,7 +24,7 @@ rules_app = typer.Typer(help="Work with the pattern catalog.", no_args_is_help=T
 
 
 def _rules_dir(rules: Path | None) -> Path:
-    return rules if rules is not None else Settings().rules_dir
+    return rules if rules is not None else current_settings().rules_dir
 
 
 def check(

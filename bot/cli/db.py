@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import fail
-from bot.settings import Settings
 
 db_app = typer.Typer(help="The database: schema migrations and status.", no_args_is_help=True)
 
@@ -32,10 +32,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _shown(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    return masked(url)
 
 
 @contextmanager
@@ -49,7 +46,7 @@ def _engine(url: str) -> Iterator[Engine]:
     try:
         yield engine
     except DBAPIError as exc:
-        raise fail(f"database error on {_shown(url)}: {exc.orig or exc}".strip(), code=1) from None
+        raise fail(database_problem(exc, url), code=1) from None
     finally:
         engine.dispose()
 
@@ -66,7 +63,7 @@ def upgrade() -> None:
     """Create or upgrade the schema of DATABASE_URL to the newest migration."""
     from bot.store.engine import current_revision, head_revision, upgrade_database
 
-    url = Settings().database_url
+    url = current_settings().database_url
     with _engine(url) as engine:
         before = current_revision(engine)
         upgrade_database(engine)
@@ -81,7 +78,7 @@ def status() -> None:
     """Show the schema version of DATABASE_URL next to the newest migration."""
     from bot.store.engine import current_revision, head_revision
 
-    url = Settings().database_url
+    url = current_settings().database_url
     with _engine(url) as engine:
         current = current_revision(engine)
     head = head_revision()
@@ -113,7 +110,7 @@ def purge(
     from bot.store.engine import session_scope
     from bot.store.queries import purge_older_than, purge_user
 
-    url = Settings().database_url
+    url = current_settings().database_url
     with _engine(url) as engine:
         _require_migrated(engine, url)
         with session_scope(engine) as s:

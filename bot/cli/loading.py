@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import typer
 
@@ -12,6 +14,7 @@ from bot.detection import Detector
 from bot.logs import mask_urls
 
 EXIT_BAD_INPUT = 2
+E = TypeVar("E", bound=StrEnum)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -31,3 +34,13 @@ def catalog_or_exit(rules_dir: Path) -> Catalog:
 
 def detector_or_exit(rules_dir: Path) -> Detector:
     return Detector.from_catalog(catalog_or_exit(rules_dir))
+
+
+def one_of(kind: type[E], value: str, option: str) -> E:
+    """`value` as a member of `kind`, or a one-line error naming the choices (`--format takes text, json or
+    blocks, not 'xml'`)."""
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        names = [member.value for member in kind]
+        raise fail(f"{option} takes {', '.join(names[:-1])} or {names[-1]}, not {value!r}") from None

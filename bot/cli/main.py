@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import bench, core, db, digest, replay, run, train
+from bot.cli.context import settings_callback
 
 app = typer.Typer(
     name="mirage",
@@ -12,6 +13,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags show as `--http`, not `--http <bool>` (which reads as `--http true`)
+    callback=settings_callback,
 )
 
 # Each module owns its commands and wires them here with register(app).

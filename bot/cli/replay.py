@@ -7,6 +7,7 @@ import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,13 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.catalog import Catalog
-from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail
+from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem, masked
+from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail, one_of
 from bot.detection import Detector
 from bot.digest.week import IsoWeek
 from bot.replay.export import ExportError, SlackExport
 from bot.replay.report import PastDigest, ReplayReport, render
 from bot.replay.run import Progress, ReplayOptions, replay
-from bot.settings import Settings
+from bot.replay.store import remember_names
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -86,10 +89,12 @@ def replay_command(
     since: Annotated[str | None, typer.Option("--since", help="First day to replay (UTC), e.g. 2024-01-01.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Last day to replay (UTC), inclusive.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; store nothing.")] = False,
-    report: Annotated[ReportFormat, typer.Option("--report", help="Report format.")] = ReportFormat.text,
+    report_name: Annotated[str, typer.Option("--report", help="Report format: text, json or html.")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to FILE instead of stdout.")] = None,
     workspace: Annotated[
-        str | None, typer.Option("--workspace", help="Workspace id to store under (default: the export's team id).")
+        str | None,
+        typer.Option("--workspace", help="Workspace id to store under (default: the export's team id, else the only "
+                                         "Slack workspace already in the database, else 'replay')."),
     ] = None,
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Database to fill (default: DATABASE_URL).")
@@ -100,12 +105,13 @@ def replay_command(
     rules: Annotated[Path | None, typer.Option("--rules", help="Rules directory.")] = None,
 ) -> None:
     """Replay a Slack export: detect claims with thread context, store them (source 'replay'), report. Posts nothing."""
+    report = one_of(ReportFormat, report_name, "--report")
     first, last = _date(since, "--since"), _date(until, "--until")
     if first and last and first > last:
         raise fail(f"--since {first} is after --until {last}")
     if digests and dry_run:
         raise fail("--digests renders from the database, so it cannot go with --dry-run")
-    settings = Settings()
+    settings = current_settings()
     try:
         export = SlackExport.open(path)
     except ExportError as exc:
@@ -118,14 +124,19 @@ def replay_command(
         catalog = catalog_or_exit(rules or settings.rules_dir)
         detector = Detector.from_catalog(catalog)
         engine = None if dry_run else _engine(database_url or settings.database_url)
+        if workspace is None and export.team_id() is None and engine is not None:
+            options = replace(options, workspace_id=_only_live_workspace(engine))
         gc.freeze()  # the catalog and spaCy pipeline live all run long: keep the collector from rescanning them
         with _progress_bar(sys.stderr.isatty()) as tick:
             try:
                 result = replay(export, detector, catalog, engine, options, tick)
+                if engine is not None:
+                    remember_names(engine, result.workspace_id, export.team_name(), result.channel_names)
                 if engine is not None and digests:
                     result.digests = _past_digests(engine, catalog, result)
             except _database_errors() as exc:
-                raise fail(f"database error: {str(exc).splitlines()[0]}", EXIT_DATABASE) from None
+                raise fail(database_problem(exc, database_url or settings.database_url, "write to"),
+                           EXIT_DATABASE) from None
             finally:
                 gc.unfreeze()
                 if engine is not None:
@@ -151,6 +162,18 @@ def _past_digests(engine: Engine, catalog: Catalog, result: ReplayReport) -> lis
     return past_digests(engine, catalog, result.workspace_id, weeks, result.channel_names)
 
 
+def _only_live_workspace(engine: Engine) -> str | None:
+    """The one Slack workspace the store already knows (console and earlier id-less replays aside), if exactly one."""
+    from bot.console.chat import WORKSPACE as CONSOLE
+    from bot.replay.run import DEFAULT_WORKSPACE
+    from bot.store.engine import session_scope
+    from bot.store.queries import workspaces
+
+    with session_scope(engine) as s:
+        live = [ws for ws in workspaces(s) if ws not in (CONSOLE, DEFAULT_WORKSPACE)]
+    return live[0] if len(live) == 1 else None
+
+
 def _database_errors() -> type[Exception]:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -164,9 +187,9 @@ def _engine(url: str) -> Engine:
         engine = make_engine(url)
         upgrade_database(engine)
     except _database_errors() as exc:
-        raise fail(f"cannot open the database {url}: {str(exc).splitlines()[0]}", EXIT_DATABASE) from None
+        raise fail(database_problem(exc, url, "open the database"), EXIT_DATABASE) from None
     except ValueError as exc:  # a malformed URL
-        raise fail(f"bad database URL {url!r}: {exc}", EXIT_BAD_INPUT) from None
+        raise fail(f"bad database URL {masked(url)}: {exc}", EXIT_BAD_INPUT) from None
     return engine
 
 

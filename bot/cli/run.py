@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.catalog import Catalog
+from bot.cli.context import current_settings
+from bot.cli.dberrors import database_problem
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
 from bot.logs import configure_logging
@@ -35,7 +37,7 @@ def _store(settings: Settings) -> Engine:
         engine = make_engine(settings.database_url)
         upgrade_database(engine)
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise fail(f"cannot open the database {settings.database_url!r}: {exc}") from None
+        raise fail(database_problem(exc, settings.database_url, "open the database"), code=1) from None
     return engine
 
 
@@ -45,12 +47,14 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
 
     from bot.digest.schedule import build_scheduler, post_due_digests, purge_expired
     from bot.slack.client import build_client
+    from bot.slack.names import remember_names
     from bot.slack.posting import digest_poster
 
     client = build_client(settings)
     poster = digest_poster(client, deps)
 
     def digest_job() -> object:
+        remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
         return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
 
     def retention_job() -> object:
@@ -82,7 +86,7 @@ def run(
     console: Annotated[bool, typer.Option("--console", help="Console mode even when Slack tokens are set.")] = False,
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
-    settings = Settings()
+    settings = current_settings()
     configure_logging(settings.log_level)
     use_console = console or not settings.has_slack_tokens
     if http and use_console:

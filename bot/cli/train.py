@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.context import current_settings
 from bot.cli.loading import catalog_or_exit
-from bot.settings import Settings
 
 corpus_app = typer.Typer(help="Work with the labelled corpus.", no_args_is_help=True)
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def train_command(
     from bot.detection.classifier import MODEL_DIR
     from bot.detection.train import CONFIG_PATH, train
 
-    catalog = catalog_or_exit(Settings().rules_dir)
+    catalog = catalog_or_exit(current_settings().rules_dir)
     manifest = train(root, catalog, out or MODEL_DIR, config or CONFIG_PATH)
     typer.echo(json.dumps({k: manifest[k] for k in ("training_lines", "blend", "dev_metrics", "data_hash")}, indent=2))
 

@@ -3,20 +3,27 @@ see Mirage's replies as text, use `/mirage ...`. Same services and store as in S
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import re
+import sys
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.policy import MessageFacts
+from bot.policy import HistoryFacts, MessageFacts
+from bot.policy.decide import held_by_limits
 from bot.reply import reply_text
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
 from bot.service.feedback import give_feedback
 from bot.service.messages import IncomingMessage, handle_message
 from bot.service.model import VERDICTS, Outcome, Verdict
+from bot.store import queries as q
+from bot.store.engine import session_scope
 
 WORKSPACE = "console"
 CHANNEL = "console"
@@ -24,12 +31,37 @@ BANNER = """Mirage console: type messages as if in a Slack channel; Mirage answe
   > text              reply in the thread of your last message
   /mirage help        Mirage's commands (list, check, search, stats, mode, mute, ...)
   /feedback helpful|not_relevant|has_evidence   answer Mirage's last reply
-  /user NAME          speak as someone else      /quit  leave (or Ctrl-D)"""
+  /user NAME          speak as someone else      /quit  leave (or Ctrl-D)
+  /limits on|off      Slack's channel cooldown and daily cap (off here: every claim gets its reply)"""
+MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 
 
 def unescape(text: str) -> str:
     """Slack's three escapes turned back into characters, for a terminal."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _markup(found: re.Match[str]) -> str:
+    sigil, target, label = found.group(1), found.group(2), found.group(3)
+    if sigil == "#":
+        return f"#{label or target}"
+    if sigil == "@":
+        return f"@{label or target}"
+    if sigil == "!":
+        return label or f"@{target.split('^')[0]}"
+    return f"{label} ({target})" if label and label != target else target
+
+
+def readable(text: str) -> str:
+    """Slack mrkdwn for a terminal: <#C1|name> as #name, <@U1> as @U1, <!here> as @here, <url|text> as
+    "text (url)", then the escapes undone (escaped user text never turns into markup)."""
+    return unescape(MARKUP.sub(_markup, text))
+
+
+def without_limits(deps: Deps) -> Deps:
+    """The same services with no channel cooldown and no daily cap: the console is for trying Mirage."""
+    relaxed = deps.settings.model_copy(update={"cooldown_minutes": 0, "user_daily_cap": sys.maxsize})
+    return dataclasses.replace(deps, settings=relaxed)
 
 
 @dataclass
@@ -40,7 +72,18 @@ class Console:
     threads: dict[str, list[str]] = field(default_factory=dict)  # thread ts -> texts, oldest first
     last_top: str | None = None
     last_incident: int | None = None
+    limits: bool = False  # True: Slack's cooldown and daily cap apply here too (`/limits on`)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _relaxed: Deps | None = None
+
+    @property
+    def services(self) -> Deps:
+        """The deps messages go through: as in Slack with limits on, without cooldown and cap otherwise."""
+        if self.limits:
+            return self.deps
+        if self._relaxed is None:
+            self._relaxed = without_limits(self.deps)
+        return self._relaxed
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -65,12 +108,14 @@ class Console:
             return False
         if stripped.startswith("/mirage"):
             answer = run_command(self.deps, CommandCall(WORKSPACE, CHANNEL, self.user, stripped[len("/mirage"):]))
-            self.say(f"mirage{'' if answer.public else ' (only you can see this)'}:\n{unescape(answer.text)}")
+            self.say(f"mirage{'' if answer.public else ' (only you can see this)'}:\n{readable(answer.text)}")
         elif stripped.startswith("/feedback"):
             self._feedback(stripped[len("/feedback"):].strip())
         elif stripped.startswith("/user"):
             self.user = stripped[len("/user"):].strip() or "you"
             self.say(f"(you are now {self.user})")
+        elif stripped.startswith("/limits"):
+            self._limits(stripped[len("/limits"):].strip().lower())
         elif stripped.startswith("/help"):
             self.say(BANNER)
         elif stripped.startswith(">"):
@@ -90,9 +135,34 @@ class Console:
         earlier = list(thread)
         message = IncomingMessage(WORKSPACE, CHANNEL, f"console-{uuid.uuid4()}", text,
                                   MessageFacts(ts=ts, user=self.user, thread_ts=thread_ts))
-        outcome = handle_message(self.deps, message, fetch_thread=lambda: earlier, source="console")
+        slack_history = None if self.limits else self._history()
+        outcome = handle_message(self.services, message, fetch_thread=lambda: earlier, source="console")
         thread.append(text)
         self._show(outcome)
+        if slack_history is not None and outcome.decision.posts and not outcome.duplicate:
+            held = held_by_limits(self.deps.channel_facts(WORKSPACE, CHANNEL), slack_history, self.deps.caps,
+                                  self.deps.clock())
+            if held is not None:
+                self.say(f"(in Slack this reply would have been held back: {held}; `/limits on` to try that here)")
+
+    def _history(self) -> HistoryFacts:
+        """What Slack's limits would look at: the console channel's last reply and this person's replies today."""
+        now = self.deps.clock()
+        midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
+        with session_scope(self.deps.engine) as s:
+            return HistoryFacts(last_reply_at=q.last_reply_at(s, WORKSPACE, CHANNEL),
+                                user_replies_today=q.replies_by_user_since(s, WORKSPACE, self.user, midnight))
+
+    def _limits(self, word: str) -> None:
+        if word in ("on", "off"):
+            self.limits = word == "on"
+        caps = self.deps.caps
+        if self.limits:
+            self.say(f"(limits on, as in Slack: a {caps.cooldown_minutes}-minute channel cooldown and "
+                     f"{caps.user_daily_cap} replies per person per day; `/limits off` to lift them)")
+        else:
+            self.say("(limits off: every claim gets its reply; Mirage says when Slack's cooldown or daily cap "
+                     "would have held it back; `/limits on` to apply them)")
 
     def _show(self, outcome: Outcome) -> None:
         action = outcome.decision.action
@@ -109,7 +179,7 @@ class Console:
         if outcome.reply is None:
             return
         where = "in the thread" if action == "reply" else "only you can see this"
-        self.say(f"mirage ({where}):\n{unescape(reply_text(outcome.reply))}")
+        self.say(f"mirage ({where}):\n{readable(reply_text(outcome.reply))}")
         self.say("  [Helpful] [Not relevant] [We have user evidence] [Show the card]  (/feedback ...)")
 
     def _feedback(self, word: str) -> None:
@@ -123,6 +193,6 @@ class Console:
         chosen: Verdict = verdict
         result = give_feedback(self.deps, str(self.last_incident), self.user, chosen, workspace_id=WORKSPACE,
                                channel_id=CHANNEL)
-        shown = result.collapse or result.note
-        if shown is not None:
-            self.say(f"mirage: {unescape(shown.text)}")
+        for shown in (result.collapse, result.note):
+            if shown is not None:
+                self.say(f"mirage: {readable(shown.text)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from bot.catalog import Catalog
@@ -12,7 +13,7 @@ from bot.digest.model import TREND_WEEKS, DigestInput, Example
 from bot.digest.week import IsoWeek
 from bot.domain import VERDICTS
 
-Direction = Literal["improving", "worsening", "steady"]
+Direction = Literal["improving", "worsening", "steady", "new"]
 # A trend moves when its least-squares slope is at least this many share points per week (0.02 = 2 points a week).
 STEADY_BAND = 0.02
 MAX_EXAMPLES = 5
@@ -73,7 +74,8 @@ class ChannelBalance:
     """Benchmark talk against user-outcome talk in one channel (or the whole workspace when `channel_id` is None).
 
     `trend` holds TREND_WEEKS points, oldest first, ending with the digest's week; `direction` says whether the
-    benchmark-leaning share is falling ("improving"), rising ("worsening") or neither ("steady").
+    benchmark-leaning share is falling ("improving"), rising ("worsening") or neither ("steady"); "new" while fewer
+    than two weeks have data (too soon to tell).
     """
 
     channel_id: str | None
@@ -151,6 +153,7 @@ class Digest:
     examples: tuple[ExampleItem, ...]
     question: QuestionOfWeek | None
     quiet: bool
+    workspace_name: str | None = None
 
     @property
     def total_change(self) -> int:
@@ -223,6 +226,7 @@ def build_digest(
         examples=_examples(_showable(data, posted_in), card_name, data.channel_names, max_examples),
         question=question_of_week(catalog, data.week),
         quiet=total_this == 0 and sum(s.this_week for s in shadow) == 0,
+        workspace_name=data.workspace_name,
     )
 
 
@@ -235,11 +239,11 @@ def direction_of(shares: Sequence[float | None], band: float = STEADY_BAND) -> D
     """Whether the benchmark-leaning share falls ("improving") or rises ("worsening") over the weeks that have one.
 
     Uses the least-squares slope over the weeks with data (their positions kept); fewer than two such weeks,
-    or a slope within `band` per week, is "steady".
+    a slope within `band` per week is "steady"; fewer than two such weeks is "new" (one week says nothing of a trend).
     """
     points = [(float(x), y) for x, y in enumerate(shares) if y is not None]
     if len(points) < 2:
-        return "steady"
+        return "new"
     mean_x = sum(x for x, _ in points) / len(points)
     mean_y = sum(y for _, y in points) / len(points)
     spread = sum((x - mean_x) ** 2 for x, _ in points)
@@ -305,8 +309,21 @@ def _examples(
     channel_names: dict[str, str],
     limit: int,
 ) -> tuple[ExampleItem, ...]:
-    """Highest confidence first; ties go to the earlier message, then channel and text, so the order is stable."""
-    ranked = sorted(examples, key=lambda e: (-e.confidence, e.created_at, e.channel_id, e.card_id, e.excerpt))
+    """Up to `limit`, taken in turn from each card (its most confident first), so one busy card cannot fill them
+    all; shown highest confidence first, ties to the earlier message, then channel and text (a stable order)."""
+    def rank(e: Example) -> tuple[float, datetime, str, str, str]:
+        return (-e.confidence, e.created_at, e.channel_id, e.card_id, e.excerpt)
+
+    per_card: dict[str, list[Example]] = defaultdict(list)
+    for example in sorted(examples, key=rank):
+        per_card[example.card_id].append(example)
+    queues = sorted(per_card.values(), key=lambda q: rank(q[0]))
+    chosen: list[Example] = []
+    while len(chosen) < max(limit, 0) and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < limit:
+                chosen.append(queue.pop(0))
+    ranked = sorted(chosen, key=rank)
     return tuple(
         ExampleItem(
             card_id=e.card_id,
@@ -318,7 +335,7 @@ def _examples(
             created_at_iso=e.created_at.isoformat(),
             permalink=e.permalink,
         )
-        for e in ranked[: max(limit, 0)]
+        for e in ranked
     )
 
 

@@ -58,9 +58,9 @@ class DigestInput:
     """Everything one workspace's digest for `week` needs, as the store hands it over.
 
     `balance` holds up to TREND_WEEKS weeks ending with `week`, per channel; `examples` the best few incidents
-    of the week (highest confidence first); `channel_names` maps ids to names where known; `hidden_channels`
-    are the channels whose text is never shown (shadow mode). Private channels need no entry: their incidents
-    carry no text at all.
+    of the week of each card (highest confidence first); `channel_names` maps ids to names where known;
+    `hidden_channels` are the channels whose text is never shown (shadow mode). Private channels need no entry:
+    their incidents carry no text at all.
     """
 
     workspace_id: str
@@ -71,3 +71,4 @@ class DigestInput:
     examples: tuple[Example, ...] = ()
     channel_names: dict[str, str] = field(default_factory=dict)
     hidden_channels: frozenset[str] = frozenset()
+    workspace_name: str | None = None

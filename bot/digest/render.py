@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from bot.digest.build import ChannelBalance, Digest, ExampleItem
+from bot.digest.week import IsoWeek, span
 from bot.mrkdwn import clip_escaped, escape, neutralise
 
 MAX_BLOCKS = 50
@@ -21,7 +22,7 @@ NO_DATA = "·"
 SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 FOOTER = "Mirage asks for user evidence when a team leans on benchmark scores alone."
 MAX_URL = 1000
-ARROWS = {"improving": "improving ↘", "worsening": "worsening ↗", "steady": "steady →"}
+ARROWS = {"improving": "improving ↘", "worsening": "worsening ↗", "steady": "steady →", "new": "first week with data"}
 
 
 def sparkline(shares: list[float | None]) -> str:
@@ -43,6 +44,14 @@ def channel_ref(channel_id: str) -> str:
     return f"<#{cleaned}>" if cleaned else "an unknown channel"
 
 
+def channel_label(channel_id: str, name: str | None, mrkdwn: bool) -> str:
+    """In Slack a <#C…> mention (Slack shows the name); in plain text "#name" when known, else "#C…"."""
+    if mrkdwn or not name:
+        ref = channel_ref(channel_id)
+        return ref if mrkdwn or not ref.startswith("<#") else f"#{ref[2:-1]}"
+    return f"#{escape(name)}"
+
+
 def fit_lines(title: str, lines: list[str], limit: int = SECTION_LIMIT, max_rows: int | None = MAX_ROWS) -> str:
     """`title` and as many `lines` as fit in `limit` characters (and `max_rows`), then "…and N more"."""
     shown: list[str] = []
@@ -62,8 +71,7 @@ def _more(count: int) -> str:
 
 
 def _week_span(d: Digest) -> str:
-    first, last = d.week.monday, d.week.monday + timedelta(days=6)
-    return f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+    return span(d.week)
 
 
 def summary(d: Digest) -> str:
@@ -76,6 +84,16 @@ def summary(d: Digest) -> str:
     )
 
 
+def newest_data_hint(week: IsoWeek, newest: date | None, how: str) -> str | None:
+    """For a quiet week when the workspace's data lies elsewhere: where it is, and `how` to see it ({week} is filled
+    in), e.g. "No claims in 2026-W48; the newest data is in 2024-W14 (Apr 1 – 7, 2024): ..."."""
+    if newest is None or IsoWeek.of(newest) == week:
+        return None
+    there = IsoWeek.of(newest)
+    return (f"No claims in {week}; the newest data is in {there} ({span(there)}): "
+            f"{how.format(week=there)}")
+
+
 # ---------------------------------------------------------------- lines shared by text and blocks
 
 
@@ -84,8 +102,9 @@ def _card_lines(d: Digest, mrkdwn: bool) -> list[str]:
     return [f"• {c.card_id} {name(c.name)}: {c.this_week} ({signed(c.change)})" for c in d.cards]
 
 
-def _channel_lines(d: Digest) -> list[str]:
-    return [f"• {channel_ref(c.channel_id)}: {c.this_week} ({signed(c.change)})" for c in d.channels]
+def _channel_lines(d: Digest, mrkdwn: bool) -> list[str]:
+    return [f"• {channel_label(c.channel_id, c.name, mrkdwn)}: {c.this_week} ({signed(c.change)})"
+            for c in d.channels]
 
 
 def _balance_line(b: ChannelBalance, label: str) -> str:
@@ -98,8 +117,8 @@ def _balance_line(b: ChannelBalance, label: str) -> str:
     )
 
 
-def _balance_lines(d: Digest) -> list[str]:
-    return [_balance_line(b, channel_ref(b.channel_id or "")) for b in d.balance]
+def _balance_lines(d: Digest, mrkdwn: bool) -> list[str]:
+    return [_balance_line(b, channel_label(b.channel_id or "", b.name, mrkdwn)) for b in d.balance]
 
 
 def _feedback_lines(d: Digest, mrkdwn: bool) -> list[str]:
@@ -122,7 +141,7 @@ def _shadow_lines(d: Digest, mrkdwn: bool) -> list[str]:
 
 def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
     excerpt = clip_escaped(e.excerpt, EXCERPT_LIMIT)
-    head = f"{e.card_id} in {channel_ref(e.channel_id)} · confidence {e.confidence:.2f}"
+    head = f"{e.card_id} in {channel_label(e.channel_id, e.channel_name, mrkdwn)} · confidence {e.confidence:.2f}"
     link = e.permalink if e.permalink and len(e.permalink) <= MAX_URL and SAFE_URL.match(e.permalink) else None
     if mrkdwn:
         quoted = "\n".join(f">{neutralise(line)}" for line in excerpt.splitlines() or [""])
@@ -135,7 +154,8 @@ def _example_text(e: ExampleItem, mrkdwn: bool) -> str:
 
 def to_text(d: Digest) -> str:
     """The whole digest as plain text (CLI output). Excerpts stay escaped as stored."""
-    lines = [f"Mirage weekly digest — {d.week} ({_week_span(d)})", summary(d), ""]
+    name = f"{d.workspace_name} — " if d.workspace_name else ""
+    lines = [f"Mirage weekly digest — {name}{d.week} ({_week_span(d)})", summary(d), ""]
     if d.quiet:
         lines.append("A quiet week: nobody leaned on a benchmark alone. Nice work, and enjoy it.")
         if d.total_previous_week:
@@ -143,8 +163,8 @@ def to_text(d: Digest) -> str:
     else:
         sections = [
             ("By card", _card_lines(d, mrkdwn=False)),
-            ("By channel", _channel_lines(d)),
-            ("Benchmark vs user-outcome talk (share benchmark-leaning, 8 weeks)", _balance_lines(d)),
+            ("By channel", _channel_lines(d, mrkdwn=False)),
+            ("Benchmark vs user-outcome talk (share benchmark-leaning, 8 weeks)", _balance_lines(d, mrkdwn=False)),
             ("Nudge feedback", _feedback_lines(d, mrkdwn=False)),
             ("Shadow cards (logged, never posted)", _shadow_lines(d, mrkdwn=False)),
             ("Examples", [_example_text(e, mrkdwn=False) for e in d.examples]),
@@ -192,6 +212,7 @@ def to_dict(d: Digest) -> dict[str, Any]:
     """The digest as plain JSON-ready data."""
     return {
         "workspace_id": d.workspace_id,
+        "workspace_name": d.workspace_name,
         "week": str(d.week),
         "week_start": d.week.monday.isoformat(),
         "week_end": (d.week.monday + timedelta(days=6)).isoformat(),
@@ -269,8 +290,9 @@ def slack_layout(d: Digest) -> list[Piece]:
         blocks.append(("divider", ""))
         for title, rows in (
             ("*By card*", _card_lines(d, mrkdwn=True)),
-            ("*By channel*", _channel_lines(d)),
-            ("*Benchmark vs user-outcome talk* (share benchmark-leaning, last 8 weeks)", _balance_lines(d)),
+            ("*By channel*", _channel_lines(d, mrkdwn=True)),
+            ("*Benchmark vs user-outcome talk* (share benchmark-leaning, last 8 weeks)",
+             _balance_lines(d, mrkdwn=True)),
             ("*Nudge feedback*", _feedback_lines(d, mrkdwn=True)),
             ("*Shadow cards* (logged, never posted)", _shadow_lines(d, mrkdwn=True)),
         ):

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from bot.catalog import Catalog
 from bot.digest.build import build_digest
+from bot.digest.hints import digest_failure_hint
 from bot.digest.model import DigestInput
 from bot.digest.render import summary
 from bot.digest.week import IsoWeek
@@ -125,8 +126,10 @@ def post_due_digests(
             digest = build_digest(data, catalog, posted_in=ch)
             poster(ws, ch, digest_blocks(digest), summary(digest))
         except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run; the other channels go on
-            log.warning("digest %s for %s/%s failed: %s", week, ws, ch, exc)
-            _finish(engine, ws, ch, week, posted=False, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+            hint = digest_failure_hint(ch, error)
+            log.warning("digest %s for %s/%s failed: %s", week, ws, ch, hint or exc)
+            _finish(engine, ws, ch, week, posted=False, error=error)
             continue
         _finish(engine, ws, ch, week, posted=True)
         log.info("digest %s posted to %s/%s", week, ws, ch)

@@ -60,3 +60,32 @@ class IsoWeek:
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"
+
+
+WEEK_RULE = "the last complete week (Monday to Sunday, UTC), the one the Monday post covers"
+
+
+def default_week(now: datetime) -> IsoWeek:
+    """The week a digest shows when none is asked for, in the CLI and in Slack alike: the last complete week."""
+    return IsoWeek.of(now).previous()
+
+
+def choose_week(text: str | None, now: datetime) -> IsoWeek:
+    """The week a user asked for: nothing or "last" (the last complete week), "this" (the week so far), or an
+    ISO week such as 2026-W47; a clear ValueError otherwise."""
+    word = (text or "").strip().lower()
+    if word in ("", "last"):
+        return default_week(now)
+    if word in ("this", "current", "now"):
+        return IsoWeek.of(now)
+    return IsoWeek.parse(word)
+
+
+def span(week: IsoWeek) -> str:
+    """"Nov 16 – 22, 2026"; "Dec 28, 2026 – Jan 3, 2027" when the week crosses a year, with each month named."""
+    first, last = week.monday, week.monday + timedelta(days=6)
+    if first.year != last.year:
+        return f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}"
+    if first.month != last.month:
+        return f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+    return f"{first:%b} {first.day} – {last.day}, {last.year}"

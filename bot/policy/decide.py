@@ -32,6 +32,19 @@ def ignored(message: MessageFacts) -> Decision | None:
     return None
 
 
+def held_by_limits(channel: ChannelFacts, history: HistoryFacts, caps: Caps, now: datetime) -> str | None:
+    """Why the channel cooldown or the author's daily cap holds a reply back now, or None when neither does."""
+    cooldown = caps.cooldown_minutes if channel.cooldown_minutes is None else channel.cooldown_minutes
+    if history.last_reply_at is not None and cooldown > 0:
+        quiet_until = history.last_reply_at + timedelta(minutes=cooldown)
+        if now < quiet_until:
+            left = max(1, int((quiet_until - now).total_seconds() // 60))
+            return f"channel cooldown ({left} min left of {cooldown})"
+    if history.user_replies_today >= caps.user_daily_cap:
+        return f"daily cap reached for this author ({caps.user_daily_cap})"
+    return None
+
+
 def decide(
     detection: Detection,
     card_mode: CardMode,
@@ -65,14 +78,9 @@ def decide(
         return Decision("log", "channel is in shadow mode")
     if history.replied_in_thread:
         return Decision("log", f"already asked about {detection.card_id} in this thread")
-    cooldown = caps.cooldown_minutes if channel.cooldown_minutes is None else channel.cooldown_minutes
-    if history.last_reply_at is not None and cooldown > 0:
-        quiet_until = history.last_reply_at + timedelta(minutes=cooldown)
-        if now < quiet_until:
-            left = max(1, int((quiet_until - now).total_seconds() // 60))
-            return Decision("log", f"channel cooldown ({left} min left of {cooldown})")
-    if history.user_replies_today >= caps.user_daily_cap:
-        return Decision("log", f"daily cap reached for this author ({caps.user_daily_cap})")
+    held = held_by_limits(channel, history, caps, now)
+    if held is not None:
+        return Decision("log", held)
     if channel.mode == "ephemeral":
         return Decision("ephemeral", "claim detected; channel answers privately", message.thread_ts)
     if channel.mode == "reaction":

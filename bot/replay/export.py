@@ -324,6 +324,13 @@ class SlackExport:
                 return str(entry["team_id"])
         return None
 
+    def team_name(self) -> str | None:
+        """The workspace name Slack puts in an export's file name ("Acme Slack export Jan 1 2024 - Mar 1 2024.zip"),
+        or None when the name does not say."""
+        stem = Path(self.label.rstrip("/")).name.removesuffix(".zip")
+        name, found, _ = stem.partition(" Slack export")
+        return name.strip() or None if found else None
+
     def select(self, filters: Filters) -> list[Conversation]:
         """The conversations `filters` asks for; names that match nothing are reported as problems."""
         conversations = self.conversations()

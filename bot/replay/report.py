@@ -253,6 +253,15 @@ def _trend_scale(report: ReplayReport) -> float:
     return max((b.benchmark_share for b in report.balance.values()), default=0.0) or 1.0
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """ "1 problem", "2 problems", "1,204 claims"."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def _typical_title(count: int) -> str:
+    return "The most typical claim" if count == 1 else f"The {count} most typical claims"
+
+
 # ---- text ------------------------------------------------------------------------------------------------------
 
 
@@ -264,7 +273,7 @@ def to_text(report: ReplayReport) -> str:
         f"Read {r.day_files:,} day files: {r.messages:,} human messages, {r.bot_messages:,} bot messages and "
         f"{r.system_messages:,} system messages skipped"
         + (f", {r.out_of_range:,} outside the dates" if r.out_of_range else "")
-        + f"; {r.problem_count:,} problems.",
+        + f"; {plural(r.problem_count, 'problem')}.",
         f"Claims found: {report.claims:,}"
         + ("" if report.dry_run else f" ({report.stored:,} stored, {report.already_stored:,} already stored)"),
         "",
@@ -285,7 +294,7 @@ def to_text(report: ReplayReport) -> str:
         lines.append("")
     top = report.top_claims()
     if top:
-        lines.append(f"The {len(top)} most typical claims")
+        lines.append(_typical_title(len(top)))
         for i, t in enumerate(top, start=1):
             text = " ".join(t.text.split())
             lines.append(f"  {i:>2}. {t.confidence:.2f} {t.card_id} {report.channel_label(t.channel_id)} {t.day}")
@@ -293,9 +302,9 @@ def to_text(report: ReplayReport) -> str:
         lines.append("")
     weeks = report.weeks()
     if weeks:
-        lines.append(f"Weekly digests Mirage would have posted ({len(weeks)} weeks with claims)")
+        lines.append(f"Weekly digests Mirage would have posted ({plural(len(weeks), 'week')} with claims)")
         for week, n in weeks:
-            lines.append(f"  {week}  {n:>6,} claims   {report.digest_command(week)}")
+            lines.append(f"  {week}  {n:>6,} {'claim ' if n == 1 else 'claims'}   {report.digest_command(week)}")
         if report.dry_run:
             lines.append("  (dry run: replay without --dry-run to store the claims, then render a week's digest)")
         lines.append("")
@@ -375,8 +384,8 @@ def to_html(report: ReplayReport) -> str:
         f"<p>Workspace <code>{_e(report.workspace_id)}</code>"
         + (" — <strong>dry run</strong>, nothing stored" if report.dry_run else "")
         + f". {r.day_files:,} day files, {r.messages:,} human messages ({r.bot_messages:,} bot and "
-        f"{r.system_messages:,} system messages skipped), {r.problem_count:,} problems. "
-        f"<strong>{report.claims:,} claims</strong>"
+        f"{r.system_messages:,} system messages skipped), {plural(r.problem_count, 'problem')}. "
+        f"<strong>{plural(report.claims, 'claim')}</strong>"
         + ("" if report.dry_run else f" ({report.stored:,} stored, {report.already_stored:,} already stored)")
         + ".</p>",
         "<h2>Claims per card</h2>",
@@ -396,8 +405,9 @@ def to_html(report: ReplayReport) -> str:
                 for m, b in sorted(report.balance.items())
             ],
         ),
-        f"<h2>The {len(report.top_claims())} most typical claims</h2>",
     ]
+    if report.top_claims():
+        parts.append(f"<h2>{_typical_title(len(report.top_claims()))}</h2>")
     for t in report.top_claims():
         parts.append(
             f"<p><strong>{t.confidence:.2f}</strong> {_e(t.card_id)} in {_e(report.channel_label(t.channel_id))} "

@@ -148,3 +148,13 @@ class ReplayWriter:
         self.balances = []
         self.pending_days = 0
         return Written(written.stored, written.already_stored, days)
+
+
+def remember_names(engine: Engine, workspace_id: str, workspace_name: str | None, channels: dict[str, str]) -> None:
+    """Keep the export's workspace and channel names, so digests of the replayed weeks can say them."""
+    from bot.store.names import set_channel_names, set_workspace_name
+
+    with session_scope(engine) as s:
+        if workspace_name:
+            set_workspace_name(s, workspace_id, workspace_name)
+        set_channel_names(s, workspace_id, {cid: name for cid, name in channels.items() if name != cid})

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.digest.build import build_digest
-from bot.digest.render import to_text
-from bot.digest.week import IsoWeek
+from bot.digest.hints import digest_failure_hint
+from bot.digest.render import newest_data_hint, to_text
+from bot.digest.week import WEEK_RULE, choose_week
 from bot.mrkdwn import escape, neutralise, user_mrkdwn
 from bot.policy import CHANNEL_MODES
 from bot.reply import compose_reply, reply_text
@@ -18,13 +19,16 @@ from bot.service.model import Answer, Glance
 from bot.service.search import search
 from bot.service.texts import HELP_TEXT, card_list_text, card_text, glance_text
 from bot.store import queries as q
-from bot.store.digest_queries import load_digest_input
+from bot.store.digest_queries import last_digest_run, latest_activity, load_digest_input
 from bot.store.engine import session_scope
 
 STATS_WEEKS = 4
+CARD_ID = re.compile(r"^[A-Za-z]{2}-\d+$")
 DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 FOREVER_WORDS = frozenset({"", "forever", "always", "indefinitely"})
+DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+             "sat": "Saturday", "sun": "Sunday"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,10 @@ def run_command(deps: Deps, call: CommandCall) -> Answer:
     card = deps.catalog.card(text)
     if card is not None:
         return Answer(text=card_text(card), card=card)
+    if CARD_ID.match(text):
+        ids = ", ".join(c.id for c in deps.catalog.cards)
+        return _answer(f"There is no card {user_mrkdwn(text.upper()[:20])}; the cards are {ids}. "
+                       "`/mirage list` shows them.")
     return help_answer(f"I don't know `{user_mrkdwn(text[:100])}`. Here is what I can do:")
 
 
@@ -126,25 +134,46 @@ def _stats(deps: Deps, call: CommandCall, rest: str) -> Answer:
     return _answer(f"*This channel* (<#{escape(call.channel_id)}>)\n" + glance_text(glance))
 
 
+def digest_schedule(deps: Deps) -> str:
+    """When the weekly digest posts, from the settings: "Mondays at 09:00 (UTC)"."""
+    st = deps.settings
+    return f"{DAY_NAMES[st.digest_day_of_week]}s at {st.digest_hour:02d}:{st.digest_minute:02d} ({st.digest_tz})"
+
+
 def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
-    """`digest on|off` opts this channel in or out of the weekly post; plain `digest` previews this week's."""
+    """`digest on|off` opts this channel in or out of the weekly post; `digest [last|this|2026-W47]` shows a week's
+    digest, by the same rule as `mirage digest`: the last complete week unless another is asked for."""
     choice = rest.strip().lower()
     if choice in ("on", "off"):
         with deps.writing() as s:
             q.set_digest(s, call.workspace_id, call.channel_id, choice == "on")
         deps.forget_channel(call.workspace_id, call.channel_id)
         said = (
-            "will get Mirage's weekly digest (Mondays)" if choice == "on" else "will no longer get the weekly digest"
+            f"will get Mirage's weekly digest ({digest_schedule(deps)}; Mirage must be a member of the channel to "
+            "post it: `/invite @Mirage`)" if choice == "on" else "will no longer get the weekly digest"
         )
         return _answer(f"<@{escape(call.user_id)}>: this channel {said}.", public=True)
-    if choice:
-        return _answer("Try `/mirage digest` (preview), `/mirage digest on` or `/mirage digest off`.")
-    week = IsoWeek.of(deps.clock())
+    try:
+        week = choose_week(choice, deps.clock())
+    except ValueError:
+        return _answer("Try `/mirage digest` (the last complete week), `/mirage digest this` (this week so far), "
+                       "`/mirage digest 2026-W47`, `/mirage digest on` or `/mirage digest off`.")
     with session_scope(deps.engine) as s:
         data = load_digest_input(s, call.workspace_id, week, examples_from=call.channel_id)
+        newest = latest_activity(s, call.workspace_id)
+        run = last_digest_run(s, call.workspace_id, call.channel_id)
     digest = build_digest(data, deps.catalog, posted_in=call.channel_id)
-    text = f"Preview of this week's digest ({week}):\n{neutralise(to_text(digest))}"
-    return Answer(text=text, digest=digest)
+    which = (f"{week}, {WEEK_RULE}; `/mirage digest this` for the week so far" if not choice or choice == "last"
+             else f"{week}, as asked")
+    head = f"Digest of {which}. It posts {digest_schedule(deps)} to the channels that opted in."
+    hint = newest_data_hint(week, newest, "`/mirage digest {week}`") if digest.quiet else None
+    if hint is not None:
+        head += f"\n{hint}"
+    if run is not None and run.status == "failed":
+        failed = digest_failure_hint(f"<#{escape(call.channel_id)}>", run.error or "")
+        if failed is not None:
+            head += f"\n:warning: The {run.week} digest could not be posted here. {failed}."
+    return Answer(text=f"{head}\n{neutralise(to_text(digest))}", digest=digest, note=head)
 
 
 def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -152,7 +181,8 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
     if mode not in CHANNEL_MODES:
         with session_scope(deps.engine) as s:
             current = q.channel_setting(s, call.workspace_id, call.channel_id).mode
-        return _answer(f"This channel's mode is *{current}*. Set it with "
+        unknown = f"There is no mode `{escape(rest[:30])}`, so nothing changed. " if rest else ""
+        return _answer(f"{unknown}This channel's mode is *{current}*. Set it with "
                        f"`/mirage mode {'|'.join(CHANNEL_MODES)}`:\n"
                        "• reply: ask in the thread • ephemeral: only the author sees it • reaction: a :mag: only\n"
                        "• shadow: log for the digest, never post • off: leave this channel alone")
@@ -160,6 +190,35 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
         q.set_channel_mode(s, call.workspace_id, call.channel_id, mode)
     deps.forget_channel(call.workspace_id, call.channel_id)
     return _answer(f"<@{escape(call.user_id)}> set Mirage to *{mode}* in this channel.", public=True)
+
+
+def _cooldown(deps: Deps, call: CommandCall, rest: str) -> Answer:
+    """`cooldown 10m|2h|off|default`: this channel's quiet time after a reply (off: none; default: COOLDOWN_MINUTES)."""
+    word = rest.lower()
+    if not word:
+        with session_scope(deps.engine) as s:
+            own = q.channel_setting(s, call.workspace_id, call.channel_id).cooldown_minutes
+        now = (f"{own} minutes (set for this channel)" if own is not None
+               else f"{deps.settings.cooldown_minutes} minutes (the workspace default)")
+        return _answer(f"After a reply Mirage stays quiet in this channel for {now}. Change it with "
+                       "`/mirage cooldown 10m`, `/mirage cooldown off` or `/mirage cooldown default`.")
+    if word in ("off", "none", "0"):
+        minutes: int | None = 0
+    elif word in ("default", "reset"):
+        minutes = None
+    else:
+        duration = parse_duration(rest)
+        if duration is None:
+            return _answer(f"I can't read `{user_mrkdwn(rest[:50])}` as a duration. Try `/mirage cooldown 10m`, "
+                           "`/mirage cooldown off` or `/mirage cooldown default`.")
+        minutes = int(duration.total_seconds() // 60)
+    with deps.writing() as s:
+        q.set_channel_cooldown(s, call.workspace_id, call.channel_id, minutes)
+    deps.forget_channel(call.workspace_id, call.channel_id)
+    said = ("no cooldown" if minutes == 0 else f"the workspace default ({deps.settings.cooldown_minutes} min)"
+            if minutes is None else f"a {minutes}-minute cooldown")
+    text = f"<@{escape(call.user_id)}> set this channel to {said} after each reply."
+    return _answer(text, public=True)
 
 
 def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
@@ -193,6 +252,7 @@ HANDLERS: dict[str, Callable[[Deps, CommandCall, str], Answer]] = {
     "stats": _stats,
     "digest": _digest,
     "mode": _mode,
+    "cooldown": _cooldown,
     "mute": _mute,
     "unmute": _unmute,
 }

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel import col, select
+
 from bot.domain import COLLAPSING_VERDICTS, Verdict
 from bot.service.deps import Deps
 from bot.service.model import Answer
 from bot.service.texts import thanks_text
 from bot.store import queries as q
-from bot.store.models import Incident
+from bot.store.models import Feedback, Incident
+
+LABELS: dict[str, str] = {"helpful": "helpful", "not_relevant": "not relevant", "has_evidence": "we have user evidence"}
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,11 @@ def give_feedback(
             workspace_id, channel_id
         ):
             return FeedbackResult(False, None, Answer("I could not find that reply any more; thanks all the same."))
+        before = s.scalars(select(col(Feedback.verdict)).where(
+            col(Feedback.incident_id) == incident_id, col(Feedback.user_id) == user_id)).first()
         q.record_feedback(s, incident_id, user_id, verdict)
+    changed = (Answer(f"You changed your answer from _{LABELS.get(before, before)}_ to _{LABELS[verdict]}_: "
+                      "the new one counts.") if before is not None and before != verdict else None)
     if verdict in COLLAPSING_VERDICTS:
-        return FeedbackResult(True, Answer(thanks_text(verdict), thanks=verdict))
-    return FeedbackResult(True, None, Answer(thanks_text(verdict)))
+        return FeedbackResult(True, Answer(thanks_text(verdict), thanks=verdict), changed)
+    return FeedbackResult(True, None, changed or Answer(thanks_text(verdict)))

@@ -34,6 +34,7 @@ class Answer:
     incident_id: int | None = None
     digest: Digest | None = None
     thanks: Verdict | None = None
+    note: str = ""  # Mirage's own lead-in shown above a digest preview (the week rule, hints)
 
 
 @dataclass(frozen=True, slots=True)

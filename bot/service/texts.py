@@ -26,8 +26,10 @@ HELP_TEXT = "\n".join([
     "`/mirage search <words>`: find cards by name, id and text",
     "`/mirage check <text>`: would Mirage reply to this, and why?",
     "`/mirage stats`: this channel over the last 4 weeks",
-    "`/mirage digest`: preview this week's digest; `/mirage digest on|off`: the weekly post here",
+    "`/mirage digest [this|2026-W47]`: the digest of the last complete week (or the one named); "
+    "`/mirage digest on|off`: the weekly post here",
     "`/mirage mode reply|ephemeral|reaction|shadow|off`: how Mirage answers in this channel",
+    "`/mirage cooldown [10m|off|default]`: how long Mirage stays quiet here after a reply",
     "`/mirage mute [30m|2h|1d|1w]` / `/mirage unmute`: quiet Mirage for yourself",
 ])
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 
@@ -72,6 +73,14 @@ def _quiet_request_verification(app: App, signing_secret: str) -> None:
     raise RuntimeError("Bolt's RequestVerification middleware was not found")
 
 
+class _TokenSkippedFilter(logging.Filter):
+    """Drops Bolt's "token will be unused" warning: Bolt reads SLACK_BOT_TOKEN from the environment even though the
+    client we pass carries that same token, so the warning would show at every start and mean nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_app(
     settings: Settings,
     deps: Deps,
@@ -92,12 +101,15 @@ def build_app(
     known = authorization
     # A client without a token makes Bolt take the token from `authorize`, which answers from the one auth.test.
     tokenless = WebClient(token=None, base_url=api.base_url, timeout=api.timeout, retry_handlers=api.retry_handlers)
+    bolt_log = logging.getLogger("mirage.slack")
+    if not any(isinstance(f, _TokenSkippedFilter) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenSkippedFilter())
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         client=tokenless,
         authorize=lambda: known,
         process_before_response=True,
-        logger=logging.getLogger("mirage.slack"),
+        logger=bolt_log,
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=INTERACTIVE_WORKERS,
                                                                   thread_name_prefix="mirage-interactive"),
     )

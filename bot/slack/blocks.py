@@ -204,7 +204,7 @@ def answer_blocks(answer: Answer) -> Blocks:
     if answer.reply is not None:
         return reply_blocks(answer.reply, answer.incident_id)
     if answer.digest is not None:
-        return digest_blocks(answer.digest)
+        return [*(text_blocks(answer.note) if answer.note else []), *digest_blocks(answer.digest)]
     if answer.thanks is not None:
         return thanks_blocks(answer.thanks)
     return text_blocks(answer.text)

@@ -177,6 +177,8 @@ class InboxItem(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, sa_type=sa.String(64))
     finished_at: datetime | None = _ts(default=None)
     error: str | None = Field(default=None, sa_type=sa.Text)
+
+
 class RequestNonce(SQLModel, table=True):
     """A signed slash command or button click already acted on, by its Slack signature. Slack's signature covers
     the request timestamp, and Bolt refuses timestamps older than 5 minutes, so a row is needed only for that long:
@@ -187,3 +189,24 @@ class RequestNonce(SQLModel, table=True):
 
     signature: str = Field(primary_key=True, sa_type=sa.String(128))
     seen_at: datetime = _ts(default_factory=_now)
+
+
+class WorkspaceName(SQLModel, table=True):
+    """A workspace's name, as a Slack export or auth.test gave it, so digests and errors can say it."""
+
+    __tablename__ = "workspace_names"
+
+    workspace_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    name: str = Field(sa_type=sa.String(255))
+    updated_at: datetime = _ts(default_factory=_now)
+
+
+class ChannelName(SQLModel, table=True):
+    """A channel's name (without the #), from a Slack export's channels.json or conversations.info."""
+
+    __tablename__ = "channel_names"
+
+    workspace_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    channel_id: str = Field(primary_key=True, sa_type=sa.String(64))
+    name: str = Field(sa_type=sa.String(255))
+    updated_at: datetime = _ts(default_factory=_now)

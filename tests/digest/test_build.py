@@ -103,7 +103,7 @@ def test_balance_ignores_weeks_outside_the_window_and_gaps_stay_empty(catalog: C
     (b,) = d.balance
     assert [p.share for p in b.trend] == [None, None, None, None, 0.25, None, None, None]
     assert b.this_week.messages == 7 and b.share is None
-    assert b.direction == "steady"  # a single week with data says nothing about direction
+    assert b.direction == "new"  # a single week with data says nothing about direction
 
 
 def test_direction_uses_the_slope_and_a_steady_band() -> None:
@@ -111,7 +111,8 @@ def test_direction_uses_the_slope_and_a_steady_band() -> None:
     assert direction_of([0.5, 0.51, 0.49, 0.5, 0.52, 0.5, 0.49, 0.5]) == "steady"
     assert direction_of([0.9, None, None, 0.6, None, None, None, 0.3]) == "improving"
     assert direction_of([0.1, 0.2]) == "worsening"
-    assert direction_of([None] * 8) == "steady"
+    assert direction_of([None] * 8) == "new"
+    assert direction_of([None] * 7 + [1.0]) == "new"
 
 
 def test_feedback_counts_and_helpful_rate_per_card(catalog: Catalog) -> None:
@@ -202,3 +203,12 @@ def test_examples_of_a_posted_digest_come_from_its_own_channel_only(catalog: Cat
     assert [e.excerpt for e in build_digest(data, catalog, posted_in="C9").examples] == []
     assert [e.excerpt for e in build_digest(data, catalog).examples] == ["two", "one"]
     assert {c.channel_id for c in build_digest(data, catalog, posted_in="C1").channels} == {"C1", "C2", "C9", "G1"}
+
+
+def test_examples_come_from_every_card_with_claims(catalog: Catalog) -> None:
+    """Six very confident FM-16 claims and one modest RF-39 claim: the five examples include the RF-39 one."""
+    t0 = WEEK.start + timedelta(hours=1)
+    examples = tuple(Example("FM-16", "C1", f"fm {i}", 0.99 - i / 100, t0 + timedelta(minutes=i)) for i in range(6))
+    examples += (Example("RF-39", "C2", "rf", 0.61, t0),)
+    d = build_digest(DigestInput("T1", WEEK, examples=examples), catalog)
+    assert [e.excerpt for e in d.examples] == ["fm 0", "fm 1", "fm 2", "fm 3", "rf"]

@@ -74,17 +74,17 @@ def test_several_workspaces_need_a_choice(db: Engine) -> None:
     seed(db, channels=(), workspace="T2")
     result = runner.invoke(app, ["digest", "--week", "2026-W47"])
     assert result.exit_code == 2
-    assert "--workspace" in result.stderr and "T1, T2" in result.stderr
+    assert "--workspace" in result.stderr and "T1 (newest 2026-W47), T2 (newest 2026-W47)" in result.stderr
     picked = runner.invoke(app, ["digest", "--week", "2026-W47", "--workspace", "T2", "--format", "json"])
     assert picked.exit_code == 0 and json.loads(picked.stdout)["workspace_id"] == "T2"
 
 
-def test_unknown_workspace_gets_a_quiet_digest_and_a_note(db: Engine) -> None:
-    """An unknown workspace is not an error: the quiet digest, plus a note on stderr."""
+def test_unknown_workspace_is_an_error_listing_the_known_ones(db: Engine) -> None:
+    """A workspace the database does not hold is a typo, not a quiet week: exit 2, naming what is there."""
     result = runner.invoke(app, ["digest", "--week", "2026-W47", "--workspace", "T404"])
-    assert result.exit_code == 0
-    assert "quiet week" in result.stdout.lower()
-    assert "T404 has no data" in result.stderr
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no workspace T404 in this database; it has: T1 (newest 2026-W47)" in result.stderr
 
 
 def test_missing_or_unmigrated_database_is_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,3 +164,15 @@ def test_post_twice_posts_once_and_shares_the_schedulers_claim(
         run = digest_run(s, "T1", "C9", IsoWeek(2026, 47))
         assert run is not None and run.status == "posted"
         assert claim_digest_run(s, "T1", "C9", IsoWeek(2026, 47)) is False
+
+
+def test_post_to_a_channel_mirage_is_not_in_says_invite(
+    db: Engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """not_in_channel from Slack: exit 1 with the fix (`/invite @Mirage` there), not just Slack's code."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))
+    httpserver.expect_request("/api/chat.postMessage").respond_with_json({"ok": False, "error": "not_in_channel"})
+    result = runner.invoke(app, ["digest", "--week", "2026-W47", "--post", "C0OUT"])
+    assert result.exit_code == 1
+    assert "not_in_channel; Mirage is not a member of C0OUT" in result.stderr and "/invite @Mirage" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,11 +106,14 @@ def test_blocks_limits_hold_with_200_channels_and_huge_excerpts(catalog: Catalog
 
 
 def test_channel_ids_render_as_mentions(catalog: Catalog) -> None:
-    """Channels are <#C…> mentions in blocks and text, never bare names that could be spoofed."""
+    """Channels are <#C…> mentions in blocks (Slack shows the name), never bare names that could be spoofed;
+    plain text says #name where the store knows it and #C… where it does not."""
     d = _busy(catalog)
     text = _all_text(to_blocks(d))
     assert "<#C1>: 5 (+3)" in text and "<#C2>: 1 (-2)" in text
-    assert "<#C1>" in to_text(d)
+    assert "#model-evals: 5 (+3)" in to_text(d) and "#C2: 1 (-2)" in to_text(d) and "<#" not in to_text(d)
+    named = replace(d, channels=tuple(replace(c, name="general") if c.channel_id == "C1" else c for c in d.channels))
+    assert "#general: 5 (+3)" in to_text(named) and "<#C1>: 5 (+3)" in _all_text(to_blocks(named))
 
 
 def test_escaped_excerpts_stay_escaped_and_are_not_escaped_twice(catalog: Catalog) -> None:
@@ -152,10 +156,10 @@ def test_text_contains_totals_cards_balance_feedback_shadow_and_question(catalog
     """The plain text has every part of the digest, with names and signed changes."""
     d = _busy(catalog)
     text = to_text(d)
-    assert "2026-W47 (Nov 16 – Nov 22, 2026)" in text
+    assert "2026-W47 (Nov 16 – 22, 2026)" in text
     assert "6 benchmark-only claims (+1 vs last week)" in text
     assert "FM-16 The Benchmark Mirage: 5 (+3)" in text
-    assert "<#C1>: 10% benchmark-leaning (1 benchmark / 9 user-outcome)" in text and "improving" in text
+    assert "#model-evals: 10% benchmark-leaning (1 benchmark / 9 user-outcome)" in text and "improving" in text
     assert "3 helpful, 0 not relevant, 1 had user evidence (75% helpful)" in text
     assert "would have replied 2 times" in text
     assert d.question is not None and d.question.text in text

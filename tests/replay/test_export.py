@@ -15,7 +15,6 @@ from .builder import (
     CLAIM_2,
     EVIDENCE,
     HUMAN_MESSAGES,
-    SHARED_EXPORTS,
     TEAM,
     ExportBuilder,
     msg,
@@ -149,9 +148,9 @@ def test_users_map_ids_to_names(tmp_path: Path) -> None:
         assert export.users() == {"U1": "ada", "U2": "Bob"}
 
 
-def test_real_export_slack_export_viewer_archive() -> None:
+def test_real_export_slack_export_viewer_archive(shared_exports: Path) -> None:
     """The 2016 sample archive: 158 entries, 52 human messages, bot and join messages skipped, no problems."""
-    with SlackExport.open(SHARED_EXPORTS / "slack-export-viewer-testarchive.zip") as export:
+    with SlackExport.open(shared_exports / "slack-export-viewer-testarchive.zip") as export:
         messages = list(export.messages())
         stats = export.stats
     assert (stats.entries, len(messages), stats.bot_messages, stats.system_messages) == (158, 52, 97, 9)
@@ -160,9 +159,9 @@ def test_real_export_slack_export_viewer_archive() -> None:
     assert sum(1 for m in messages if m.subtype == "file_share") == 3
 
 
-def test_real_export_slackdump_source_export() -> None:
+def test_real_export_slackdump_source_export(shared_exports: Path) -> None:
     """The 2025 slackdump export: threads come through, the tombstone is skipped, a text-less file share reported."""
-    with SlackExport.open(SHARED_EXPORTS / "slackdump-source_export.zip") as export:
+    with SlackExport.open(shared_exports / "slackdump-source_export.zip") as export:
         messages = list(export.messages())
         stats = export.stats
     assert len(messages) == 12

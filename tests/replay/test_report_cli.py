@@ -15,7 +15,7 @@ from bot.detection import Detector
 from bot.replay.report import to_html, to_json, to_text
 from bot.replay.run import ReplayOptions, replay
 
-from .builder import CLAIMS, SHARED_EXPORTS, TEAM, ExportBuilder, msg, sample_export, ts
+from .builder import CLAIMS, TEAM, ExportBuilder, msg, sample_export, ts
 
 runner = CliRunner()
 
@@ -99,20 +99,22 @@ def test_cli_renders_past_digests_and_writes_html(tmp_path: Path) -> None:
     assert f"DATABASE_URL={_db(tmp_path)} mirage digest --week 2024-W14" in page
 
 
-def test_cli_dry_run_on_the_shared_exports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_dry_run_on_the_shared_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_exports: Path
+) -> None:
     """Both real-format sample exports replay cleanly; --dry-run creates no database at all."""
     monkeypatch.setenv("DATABASE_URL", _db(tmp_path))
     for name, messages in [("slack-export-viewer-testarchive.zip", 52), ("slackdump-source_export.zip", 12)]:
-        result = runner.invoke(app, ["replay", str(SHARED_EXPORTS / name), "--dry-run", "--report", "json"])
+        result = runner.invoke(app, ["replay", str(shared_exports / name), "--dry-run", "--report", "json"])
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
         assert data["read"]["messages"] == messages and data["dry_run"] is True
     assert not (tmp_path / "replay.db").exists()
 
 
-def test_cli_stores_the_shared_export_balance(tmp_path: Path) -> None:
+def test_cli_stores_the_shared_export_balance(tmp_path: Path, shared_exports: Path) -> None:
     """Replaying the 2016 sample archive fills one balance row per channel and day with its 52 messages."""
-    result = runner.invoke(app, ["replay", str(SHARED_EXPORTS / "slack-export-viewer-testarchive.zip"),
+    result = runner.invoke(app, ["replay", str(shared_exports / "slack-export-viewer-testarchive.zip"),
                                  "--database-url", _db(tmp_path), "--channels", "enrique,#traveling-sailor"])
     assert result.exit_code == 0, result.output
     with sqlite3.connect(tmp_path / "replay.db") as db:

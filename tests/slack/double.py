@@ -104,6 +104,8 @@ class SlackDouble:
             return {"ok": True, "message_ts": ts}
         if method in ("chat.update", "chat.delete"):
             return {"ok": True, "channel": channel, "ts": body.get("ts")}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": channel, "name": f"name-of-{str(channel).lower()}"}}
         if method == "conversations.replies":
             mine = [m for m in self.posted if m["channel"] == channel and m["thread_ts"] == body.get("ts")]
             return {"ok": True, "messages": [*self.thread, *mine], "has_more": False}

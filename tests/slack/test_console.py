@@ -8,6 +8,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.console.chat import readable
 from bot.store.engine import make_engine, session_scope
 from bot.store.models import Feedback, Incident
 
@@ -80,3 +81,44 @@ def test_run_with_slack_unreachable_says_so_without_a_traceback(tmp_path: Path, 
     assert result.exit_code == 1
     assert "cannot start the Slack app" in result.output and "invalid_auth" in result.output
     assert "Traceback" not in result.output
+
+
+THREE_CLAIMS = [
+    CLAIM,
+    "Claude beats GPT-4o on SWE-bench Verified, let's switch to it.",
+    "The eval is up 4 points, so we're clearly better than before.",
+]
+
+
+def test_console_answers_three_claims_in_a_row_and_says_what_slack_would_hold(tmp_path: Path) -> None:
+    """No cooldown or cap in the console: three claims get three replies, and each held-in-Slack one is named."""
+    code, output, db = run_console(tmp_path, THREE_CLAIMS)
+    assert code == 0, output
+    assert output.count("mirage (in the thread):") == 3
+    assert output.count("(in Slack this reply would have been held back: channel cooldown") == 2
+    assert "stays quiet" not in output
+    with session_scope(make_engine(f"sqlite:///{db}")) as s:
+        assert [i.action for i in s.exec(select(Incident)).all()] == ["reply", "reply", "reply"]
+
+
+def test_console_limits_on_applies_slacks_cooldown(tmp_path: Path) -> None:
+    """`/limits on` asks for Slack's limits: the second claim is then only logged, with the cooldown as reason."""
+    code, output, _ = run_console(tmp_path, ["/limits on", *THREE_CLAIMS[:2]])
+    assert code == 0, output
+    assert "limits on, as in Slack: a 30-minute channel cooldown" in output
+    assert output.count("mirage (in the thread):") == 1
+    assert "(mirage noticed a claim but stays quiet: channel cooldown" in output
+
+
+def test_console_shows_slack_markup_readably(tmp_path: Path) -> None:
+    """Mentions and channels read as @you and #console in the terminal, not as <@you> or <#console>."""
+    code, output, _ = run_console(tmp_path, ["/mirage stats", "/mirage mode shadow"])
+    assert code == 0, output
+    assert "(#console)" in output and "@you set Mirage to *shadow*" in output
+    assert "<#" not in output and "<@" not in output
+
+
+def test_readable_markup_forms() -> None:
+    """Labels win over ids; links keep their address; escaped user text stays text, never markup."""
+    text = "<#C1|general> <@U1> <!here> <https://x.io|docs> <https://y.io> a &lt;@U2&gt; b &amp; c"
+    assert readable(text) == "#general @U1 @here docs (https://x.io) https://y.io a <@U2> b & c"

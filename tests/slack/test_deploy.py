@@ -16,7 +16,8 @@ from bot.slack.http import wsgi_app
 from .signing import SECRET, event_body, sign
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "slack"
-SCOPES = {"channels:history", "groups:history", "app_mentions:read", "chat:write", "reactions:write", "commands"}
+SCOPES = {"channels:history", "groups:history", "channels:read", "groups:read", "app_mentions:read", "chat:write",
+          "reactions:write", "commands"}
 EVENTS = {"message.channels", "message.groups", "app_mention", "app_home_opened"}
 
 

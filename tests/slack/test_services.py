@@ -97,12 +97,29 @@ def test_stats_count_claims_and_messages(service: Deps) -> None:
     assert "Messages read: 2; about benchmarks: 1" in text
 
 
-def test_digest_preview_answers(service: Deps) -> None:
-    """/mirage digest previews this week's digest with the claim it saw."""
+def test_digest_follows_the_cli_week_rule_and_says_it(service: Deps) -> None:
+    """/mirage digest shows the last complete week, as `mirage digest` does, and says so; `this` shows the week so
+    far (with the claim just seen); a quiet default week points to where the data is."""
     handle_message(service, message())
-    answer = run_command(service, CommandCall("T1", "C1", "U1", "digest"))
-    assert answer.text.startswith("Preview of this week's digest (2026-W47)")
-    assert "FM-16" in answer.text
+    last = run_command(service, CommandCall("T1", "C1", "U1", "digest"))
+    assert last.text.startswith("Digest of 2026-W46, the last complete week")
+    assert "`/mirage digest this` for the week so far" in last.text
+    assert "the newest data is in 2026-W47 (Nov 16 – 22, 2026): `/mirage digest 2026-W47`" in last.text
+    this = run_command(service, CommandCall("T1", "C1", "U1", "digest this"))
+    assert this.text.startswith("Digest of 2026-W47, as asked") and "FM-16 The Benchmark Mirage: 1" in this.text
+    named = run_command(service, CommandCall("T1", "C1", "U1", "digest 2026-W47"))
+    assert "FM-16 The Benchmark Mirage: 1" in named.text
+
+
+def test_digest_schedule_is_the_configured_one(engine: Engine, detector: Detector, catalog: Catalog) -> None:
+    """`/mirage digest on` names the configured day, time and zone (not always "Mondays")."""
+    settings = Settings(_env_file=None, digest_day_of_week="thu", digest_hour=16,  # type: ignore[call-arg]
+                        digest_tz="Europe/Berlin")
+    deps = Deps(engine=engine, detector=detector, catalog=catalog, settings=settings, clock=lambda: NOW)
+    on = run_command(deps, CommandCall("T1", "C7", "U1", "digest on"))
+    assert "Thursdays at 16:00 (Europe/Berlin)" in on.text and "Monday" not in on.text
+    preview = run_command(deps, CommandCall("T1", "C7", "U1", "digest"))
+    assert "It posts Thursdays at 16:00 (Europe/Berlin)" in preview.text
 
 
 def test_digest_on_and_off_opt_the_channel_in_and_out(service: Deps) -> None:

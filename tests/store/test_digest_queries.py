@@ -76,12 +76,14 @@ def test_feedback_counts_this_week_per_card(engine: Engine) -> None:
 
 
 def test_examples_are_the_most_confident_of_the_week(engine: Engine) -> None:
-    """Examples are this week's incidents of this workspace, most confident first, at most `examples`."""
+    """Examples are this week's incidents of this workspace, most confident first, at most `examples` per card
+    (the digest then takes them in turn from each card)."""
     _seed(engine)
     with session_scope(engine) as s:
         top = load_digest_input(s, "T1", WEEK, examples=3).examples
         none = load_digest_input(s, "T1", WEEK, examples=0).examples
-    assert [e.excerpt for e in top] == ["b", "shadow", "a"]
+    assert [e.excerpt for e in top] == ["b", "shadow", "a", "c"]
+    assert max(sum(1 for e in top if e.card_id == card) for card in {e.card_id for e in top}) <= 3
     assert top[0].permalink == "https://x.slack.com/b"
     assert top[0].created_at == at(days=2)
     assert none == ()
