@@ -62,4 +62,4 @@ def configure_logging(level: str = "INFO", stream: TextIO | None = None, force: 
         for name in names:
             logging.getLogger(name).setLevel(max(lowest, root.level))
     # Alembic's per-start INFO lines ("Context impl SQLiteImpl", "Will assume transactional DDL") only at DEBUG
-    logging.getLogger("alembic").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)

@@ -32,8 +32,14 @@ POLL_SECONDS = 1.0  # how often an idle worker looks for rows another process st
 OUTAGE_BACKOFF = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
+SCHEMA_ERRORS = ("no such table", "no such column", "has no column named")  # SQLite reports these as operational
+
+
 def is_outage(exc: SQLAlchemyError) -> bool:
-    """The database is down or unreachable (worth waiting for), as opposed to a statement that fails by itself."""
+    """The database is down or unreachable (worth waiting for), as opposed to a statement that fails by itself
+    (a missing table is a broken schema, not an outage: waiting would not mend it)."""
+    if isinstance(exc, OperationalError) and str(getattr(exc, "orig", "")).startswith(SCHEMA_ERRORS):
+        return False
     return isinstance(exc, OperationalError | InterfaceError | TimeoutError_) or bool(
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
@@ -192,8 +198,9 @@ class InboxWorker:
                               row.attempts, reason)
                     inbox.finish(s, row.id, error=reason)
                 else:
+                    # the first failure carries its traceback (the log formatter keeps SQL parameters out of it)
                     log.warning("inbox row %s (%s) attempt %d failed, retried later: %s", row.id, row.kind,
-                                row.attempts, reason)
+                                row.attempts, reason, exc_info=exc if row.attempts <= 1 else None)
                     inbox.retry_later(s, row.id, retry_delay(row.attempts), reason)
         except SQLAlchemyError:
             log.warning("inbox row %s: could not record the failure; the lease brings it back", row.id)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.cli.run import configure_logging
+from bot.logs import configure_logging
 from bot.replay.export import ReadStats
 from bot.replay.report import ReplayReport, plural, to_html, to_text
 from bot.settings import Settings
@@ -69,12 +69,12 @@ def test_report_without_claims_has_no_empty_typical_section() -> None:
 
 def test_alembic_is_quiet_at_info(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """With LOG_LEVEL=INFO the per-start Alembic lines are not logged; LOG_LEVEL=DEBUG brings them back."""
-    configure_logging(Settings(_env_file=None, log_level="INFO"))  # type: ignore[call-arg]
+    configure_logging(Settings(_env_file=None, log_level="INFO").log_level)  # type: ignore[call-arg]
     try:
         with caplog.at_level(logging.INFO):
             upgrade_database(make_engine(f"sqlite:///{tmp_path / 'a.db'}"))
         assert not [r for r in caplog.records if r.name.startswith("alembic")]
-        configure_logging(Settings(_env_file=None, log_level="DEBUG"))  # type: ignore[call-arg]
+        configure_logging(Settings(_env_file=None, log_level="DEBUG").log_level)  # type: ignore[call-arg]
         with caplog.at_level(logging.INFO):
             upgrade_database(make_engine(f"sqlite:///{tmp_path / 'b.db'}"))
         assert [r for r in caplog.records if r.name.startswith("alembic")]

@@ -46,13 +46,13 @@ def test_a_changed_vote_is_said(deps: Deps) -> None:
     is just thanked."""
     outcome = handle_message(deps, IncomingMessage("T1", "C1", "Ev-vote", CLAIM, MessageFacts(ts=new_ts(), user="U1")))
     assert outcome.incident_id is not None
-    first = give_feedback(deps, str(outcome.incident_id), "U2", "helpful")
+    first = give_feedback(deps, str(outcome.incident_id), "U2", "helpful", workspace_id="T1", channel_id="C1")
     assert first.note is not None and "changed" not in first.note.text
-    changed = give_feedback(deps, str(outcome.incident_id), "U2", "not_relevant")
+    changed = give_feedback(deps, str(outcome.incident_id), "U2", "not_relevant", workspace_id="T1", channel_id="C1")
     assert changed.collapse is not None
     assert changed.note is not None
     assert changed.note.text == "You changed your answer from _helpful_ to _not relevant_: the new one counts."
-    again = give_feedback(deps, str(outcome.incident_id), "U2", "not_relevant")
+    again = give_feedback(deps, str(outcome.incident_id), "U2", "not_relevant", workspace_id="T1", channel_id="C1")
     assert again.note is None
 
 
@@ -60,11 +60,12 @@ def test_home_counts_what_slash_stats_counts(deps: Deps) -> None:
     """A claim in a channel nobody configured: App Home says 1 claim, as `/mirage stats` there does, and lists
     the channel; before, Home counted only channels with a settings row and said "none"."""
     from bot.service.home import home
+    from bot.slack.blocks import home_view
 
     handle_message(deps, IncomingMessage("T1", "C0NEW", "Ev-home", CLAIM, MessageFacts(ts=new_ts(), user="U1")))
     stats = run_command(deps, CommandCall("T1", "C0NEW", "U1", "stats"))
     assert "Claims noticed: 1 (FM-16: 1)" in stats.text
-    view = str(home(deps, "T1"))
+    view = str(home_view(home(deps, "T1")))
     assert "Claims noticed: 1 (FM-16: 1)" in view and "<#C0NEW>: reply" in view
 
 

@@ -18,7 +18,7 @@ from bot.slack.http import wsgi_app
 from bot.store.engine import make_engine
 
 from .conftest import Driver
-from .signing import event_body
+from .signing import SECRET, event_body
 
 SECRET_TEXT = "zebra-orchid-7731 scored highest on MMLU, so it should be the best choice"
 
@@ -53,7 +53,7 @@ def test_unsigned_posts_are_refused_without_logging_their_body(
     log_output: io.StringIO, app: App, sqlite_engine: Engine, size: int
 ) -> None:
     """Unsigned POSTs (10 KB, 2 MB, 20 MB) are refused; the log says so in one short line each, without the text."""
-    client = Client(wsgi_app(app, sqlite_engine))
+    client = Client(wsgi_app(app, SECRET))
     for _ in range(3):
         response = client.post("/slack/events", data=_flood(size), content_type="application/json")
         assert response.status_code in (401, 413)
@@ -85,12 +85,13 @@ def test_sql_errors_hide_bound_parameters(sqlite_engine: Engine) -> None:
 def test_a_failing_store_logs_the_error_and_traceback_without_the_message(
     log_output: io.StringIO, driver: Driver, deps: Deps
 ) -> None:
-    """A claim whose write fails (table gone) is logged at ERROR with its traceback, and not one word of the text."""
+    """A claim whose write fails (table gone: not an outage, so the row is retried later) is logged with its
+    traceback, and not one word of the text."""
     with deps.engine.begin() as c:
         c.execute(text("DROP TABLE daily_balance"))
     driver.message(SECRET_TEXT)
     logged = log_output.getvalue()
-    assert "ERROR" in logged and "Traceback" in logged and "daily_balance" in logged
+    assert "WARNING" in logged and "Traceback" in logged and "daily_balance" in logged
     assert "zebra-orchid" not in logged
 
 
