@@ -15,8 +15,8 @@ import typer
 
 from bot.bench.corpus import channel_mix
 from bot.catalog import load_catalog
-from bot.cli.context import current_settings
 from bot.detection import Detector
+from bot.settings import Settings
 
 
 def _keyword_regex(detector: Detector) -> re.Pattern[str]:
@@ -67,7 +67,7 @@ def run(
     """Print cold start, detector msg/s on the mix (one core), `mirage scan` msg/s as a whole process, a regex
     keyword scan's msg/s, and peak memory. The mix's chatter names users, customers and tickets, as real chatter
     does."""
-    rules_dir = rules or current_settings().rules_dir
+    rules_dir = rules or Settings().rules_dir
     started = time.perf_counter()
     detector = Detector.from_catalog(load_catalog(rules_dir))
     cold = time.perf_counter() - started

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.bench.events import SECRET, _double_main, _event, _sign
+from bot.bench.slack_load import SECRET, _double_main, _event, _sign
 from bot.store.pgserver import PostgresUnavailable, ThrowawayPostgres, free_port
 
 RETRY_ROUNDS = 5

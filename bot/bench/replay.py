@@ -27,8 +27,8 @@ import typer
 
 from bot.bench.corpus import BENCHMARK_TALK, CHATTER
 from bot.catalog import load_catalog
-from bot.cli.context import current_settings
 from bot.detection import Detector
+from bot.settings import Settings
 
 TEAM = "T0BENCH01"
 MORE_BENCHMARK_TALK = [
@@ -237,7 +237,7 @@ def run(
 
     if messages < 1 or channels < 1 or days < 1:
         raise typer.BadParameter("--messages, --channels and --days must be positive")
-    catalog = load_catalog(rules or current_settings().rules_dir)
+    catalog = load_catalog(rules or Settings().rules_dir)
     detector = Detector.from_catalog(catalog)
     gc.freeze()  # as `mirage replay` does: the pipeline's long-lived objects are not rescanned by every collection
     workdir = keep or Path(tempfile.mkdtemp(prefix="mirage-bench-replay-"))

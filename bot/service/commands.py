@@ -181,7 +181,7 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
     if mode not in CHANNEL_MODES:
         with session_scope(deps.engine) as s:
             current = q.channel_setting(s, call.workspace_id, call.channel_id).mode
-        unknown = f"There is no mode `{escape(rest[:30])}`, so nothing changed. " if rest else ""
+        unknown = f"There is no mode `{user_mrkdwn(rest[:30])}`, so nothing changed. " if rest else ""
         return _answer(f"{unknown}This channel's mode is *{current}*. Set it with "
                        f"`/mirage mode {'|'.join(CHANNEL_MODES)}`:\n"
                        "• reply: ask in the thread • ephemeral: only the author sees it • reaction: a :mag: only\n"

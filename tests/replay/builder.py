@@ -128,7 +128,8 @@ def sample_export() -> ExportBuilder:
     b.day("ml-research", "2024-03-07", '{"not": "a list"}')
     b.day("general", "2024-03-05", [msg(CHATTER, ts("2024-03-05", 10)), msg("ok sounds good", ts("2024-03-05", 11))])
     b.day("general", "2024-04-02", [msg(CLAIM, ts("2024-04-02", 15)), "not an object"])  # type: ignore[list-item]
-    b.day("secret-evals", "2024-03-05", [msg("the new ckpt is +3 on GSM8K :tada:", ts("2024-03-05", 13))])
+    b.day("secret-evals", "2024-03-05",
+          [msg("the new ckpt is +3 on GSM8K :tada: we're clearly better now", ts("2024-03-05", 13))])
     b.day("D1", "2024-03-06", [msg(EVIDENCE, ts("2024-03-06", 8)), msg(CHATTER, ts("2024-03-06", 9))])
     return b
 

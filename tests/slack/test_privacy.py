@@ -82,7 +82,7 @@ def test_private_and_shadow_channels_are_never_quoted(
 def test_preview_in_a_channel_quotes_only_that_channel(driver: Driver, slack: SlackDouble, deps: Deps) -> None:
     """`/mirage digest` in C0ML previews with C0ML's examples only."""
     _seed(driver, deps)
-    driver.command("digest", channel="C0ML")
+    driver.command("digest this", channel="C0ML")
     [preview] = [str(c.body) for c in slack.of("response_url")]
     assert "Other-heron" in preview
     assert not any(word in preview for word in ("Public-walrus", "Private-lynx", "Shadow-otter"))

@@ -60,7 +60,7 @@ def test_replay_to_another_process_is_refused_too(
 ) -> None:
     """The guard lives in the database: a second app on the same store refuses the first app's signature."""
     other = build_app(settings, Deps(engine=deps.engine, detector=deps.detector, catalog=deps.catalog,
-                                     settings=settings), process_before_response=True)
+                                     settings=settings))
     body = command_body("help", slack.response_url("cmd"))
     headers = sign(body)
     _dispatch(driver.app, body, headers)
