@@ -3,6 +3,7 @@ the detector (labels a cue needs, labels that shadow a lexicon, phrases listed t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def comment_traps(path: Path, text: str) -> list[CatalogProblem]:
     problems: list[CatalogProblem] = []
     lines = text.splitlines()
     try:
+        if not any(_maybe_trap(line) for line in lines):
+            return problems  # the full token scan (pure Python, slow) only when a line may hold a trap
         tokens = list(yaml.scan(text))
     except yaml.YAMLError:
         return problems  # the YAML error itself is reported by the loader
@@ -38,6 +41,20 @@ def comment_traps(path: Path, text: str) -> list[CatalogProblem]:
                 f"'{token.value} {stripped.split()[0]}...': an unquoted value is cut at ' #' (YAML starts a comment "
                 "there); quote the whole value"))
     return problems
+
+
+TRAP = re.compile(r"\s#\S")
+
+
+def _maybe_trap(line: str) -> bool:
+    """A ` #word` outside quotes (an even number of quote marks before it) on a line that is not a comment."""
+    if line.lstrip().startswith("#"):
+        return False
+    for found in TRAP.finditer(line):
+        before = line[: found.start()]
+        if before.count('"') % 2 == 0 and before.count("'") % 2 == 0:
+            return True
+    return False
 
 
 def unbalanced(value: str) -> str | None:
