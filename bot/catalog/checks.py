@@ -10,9 +10,8 @@ from pathlib import Path
 import yaml
 
 from bot.catalog.errors import CatalogProblem
-from bot.catalog.schema import SINGLE_ROLES, Card, Lexicon
+from bot.catalog.schema import ABSENT_EVIDENCE, SINGLE_ROLES, Card, Lexicon, lexicon_label
 
-ABSENT_EVIDENCE = "EVIDENCE_ABSENT"  # a virtual cue label: user evidence said to be missing ("no user data yet")
 PAIRS = (("(", ")"), ("[", "]"), ("“", "”"))
 TEXT_FIELDS = ("name", "summary", "first_move", "counter_move", "reply_lead")
 TEXT_LISTS = ("notice", "questions", "avoid", "not_a_problem_when", "also_known_as")
@@ -90,10 +89,6 @@ def _duplicates(phrases: Iterable[str]) -> list[str]:
             twice.append(key)
         seen.add(key)
     return twice
-
-
-def lexicon_label(name: str) -> str:
-    return name.upper()
 
 
 def contract_problems(

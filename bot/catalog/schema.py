@@ -11,6 +11,12 @@ from spacy.schemas import validate_token_pattern
 from bot.domain import CardMode
 
 LABEL_RE = re.compile(r"^[A-Z][A-Z_]*$")
+ABSENT_EVIDENCE = "EVIDENCE_ABSENT"  # a virtual cue label: user evidence said to be missing ("no user data yet")
+
+
+def lexicon_label(name: str) -> str:
+    """The label a lexicon's matches carry: its name in capitals."""
+    return name.upper()
 TokenPattern = list[dict[str, Any]]
 
 
@@ -168,3 +174,7 @@ class Catalog(_Strict):
 
     def lexicon(self, name: str) -> Lexicon:
         return self.lexicons[name]
+
+    def lexicons_with(self, *roles: str) -> tuple[str, ...]:
+        """The names of the lexicons holding any of `roles`, sorted."""
+        return tuple(sorted(lex.name for lex in self.lexicons.values() if lex.role in roles))

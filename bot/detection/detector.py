@@ -15,6 +15,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.catalog import Card, Catalog, Cue
+from bot.catalog.schema import ABSENT_EVIDENCE
 from bot.detection.analysis import NEGATION_WINDOW, Hit, dedupe_overlaps, hits, merged_texts, sentences
 from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_words
 from bot.detection.clean import clean
@@ -32,7 +33,6 @@ MAX_CONFIDENCE = 0.98
 MAX_CONTEXT_MESSAGES = 20
 MAX_CONTEXT_CHARS = 2_000
 MAX_CLAIM_SENTENCE_CHARS = 160
-ABSENT_EVIDENCE = "EVIDENCE_ABSENT"
 QUIET_CITING = replace(QUIET, cites_user_outcome=True)
 PENDING_WINDOW = 4  # "the CSAT survey isn't back yet": a pending marker this close after evidence negates it
 
@@ -72,12 +72,12 @@ class Detector:
         self.roles = roles = Roles.from_catalog(catalog)
         self.vetoes = vetoes_for(roles)
         self.anchor_filter = Prefilter.from_phrases(
-            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "anchor", "context_anchor"))
+            phrase_tokens(nlp, catalog, catalog.lexicons_with("anchor", "context_anchor"))
         )
         # model cards claim the lead with "outperforms" or "state of the art" alone: read those for the classifier
-        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "gate")))
+        self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, catalog.lexicons_with("gate")))
         self.evidence_filter = Prefilter.from_phrases(
-            phrase_tokens(nlp, catalog, roles.lexicons_for(catalog, "evidence"))
+            phrase_tokens(nlp, catalog, catalog.lexicons_with("evidence"))
         )
         self.evidence_scan = _evidence_scan(nlp, catalog, roles)
         self.question_words = frozenset(
@@ -352,13 +352,13 @@ class Detector:
 def _evidence_scan(nlp: Language, catalog: Catalog, roles: Roles) -> EvidenceScan:
     """The phrase scan for messages without a benchmark: evidence terms and their fixed-word patterns."""
     phrases: list[str] = []
-    for name in roles.lexicons_for(catalog, "evidence"):
+    for name in catalog.lexicons_with("evidence"):
         evidence = catalog.lexicon(name)
         phrases += evidence.terms
         for pattern in evidence.patterns:
             phrases += as_phrases(nlp, pattern) or []
-    negators = [t for name in roles.lexicons_for(catalog, "negator") for t in catalog.lexicon(name).terms]
-    pending = [t for name in roles.lexicons_for(catalog, "pending") for t in catalog.lexicon(name).terms]
+    negators = [t for name in catalog.lexicons_with("negator") for t in catalog.lexicon(name).terms]
+    pending = [t for name in catalog.lexicons_with("pending") for t in catalog.lexicon(name).terms]
     return EvidenceScan.build(phrases, negators, pending)
 
 

@@ -10,7 +10,7 @@ from spacy.pipeline import SpanRuler
 
 from bot.catalog import Catalog
 from bot.catalog.patterns import key_phrases
-from bot.detection.roles import lexicon_label
+from bot.catalog.schema import lexicon_label
 
 SPANS_KEY = "mirage"
 MAX_EXPANDED_PHRASES = 400

@@ -9,12 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.catalog import Catalog
-
-DEFAULT_NEGATION_WINDOW = 3
-
-
-def lexicon_label(name: str) -> str:
-    return name.upper()
+from bot.catalog.schema import lexicon_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +72,3 @@ class Roles:
                 lexicon_label(n) for n in by_role.get("anchor", []) if catalog.lexicon(n).weight == heaviest
             ),
         )
-
-    def lexicons_for(self, catalog: Catalog, *roles: str) -> tuple[str, ...]:
-        return tuple(sorted(lex.name for lex in catalog.lexicons.values() if lex.role in roles))
