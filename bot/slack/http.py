@@ -22,8 +22,8 @@ from urllib.parse import parse_qs
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH
+
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are well under this
 MAX_SKEW_SECONDS = 300
 StartResponse = Callable[..., Any]
@@ -141,7 +141,7 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return events(environ, start_response)
-        if path == HEALTH_PATH:
+        if path == HEALTHZ_PATH:
             healthy = ready() if ready is not None else True
             if healthy:
                 return _answer(start_response, "200 OK", "ok")
