@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Engine, text
 
-from bot.digest.week import IsoWeek
 from bot.domain import ACTIONS as DOMAIN_ACTIONS
 from bot.domain import VERDICTS, Action
+from bot.week import IsoWeek
 
 WORKSPACE = "T0BENCH"
 CARDS = (("FM-16", "live"), ("RF-39", "shadow"))

@@ -19,13 +19,16 @@ from bot.digest.build import build_digest
 from bot.digest.hints import digest_failure_hint
 from bot.digest.model import DigestInput
 from bot.digest.render import summary
-from bot.digest.week import IsoWeek
 from bot.settings import Settings
 from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, session_scope
+from bot.store.channels import digest_targets
 from bot.store.digest_queries import channel_examples
+from bot.store.digest_runs import claim_digest_run, finish_digest_run
 from bot.store.inbox import purge_finished
-from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
+from bot.store.retention import purge_older_than
+from bot.store.workspaces import workspaces
+from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 

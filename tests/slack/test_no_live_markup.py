@@ -18,7 +18,6 @@ from bot.detection import Detection, Detector
 from bot.digest.build import build_digest
 from bot.digest.model import ClaimCount, DigestInput, Example
 from bot.digest.render import summary
-from bot.digest.week import IsoWeek
 from bot.mrkdwn import escape, excerpt
 from bot.reply import compose_reply, reply_text
 from bot.service.commands import CommandCall, run_command
@@ -27,6 +26,7 @@ from bot.service.texts import reply_fallback
 from bot.settings import Settings
 from bot.slack.blocks import answer_blocks, digest_blocks, reply_blocks
 from bot.store.engine import make_engine, upgrade_database
+from bot.week import IsoWeek
 
 from ..live_markup import live_parts
 from .conftest import Driver

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.store import queries as q
+from bot.store.channels import channel_setting
 from bot.store.engine import session_scope
 from bot.store.models import Feedback, RequestNonce
 
@@ -37,7 +37,7 @@ def test_replayed_command_runs_once(driver: Driver, slack: SlackDouble, deps: De
     assert [r.status for r in responses] == [200, 200, 200]
     assert len(slack.of("response_url")) == 1
     with session_scope(deps.engine) as s:
-        assert q.channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
+        assert channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
         assert len(s.exec(select(RequestNonce)).all()) == 1
 
 
