@@ -90,7 +90,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("export reading (pure)", ("bot.replay.export", "bot.replay.report")),
     ("store", ("bot.store",)),
     ("services", ("bot.service",)),
-    ("slack", ("bot.slack", "bot.digest.schedule")),
+    ("slack", ("bot.slack",)),
+    ("jobs", ("bot.jobs",)),
     ("console and replay", ("bot.console", "bot.replay")),
     ("bench", ("bot.bench",)),
     ("cli", ("bot.cli", "bot.__main__", "bot")),
@@ -205,3 +206,16 @@ def test_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"a"}}) == [["a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_between_top_level_packages() -> None:
+    """Nor do Mirage's top-level packages (bot.store, bot.digest, bot.jobs...) import each other, even through
+    modules of different layers: the store never reaches the digest scheduling, the digest never the store."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in GRAPH.items():
+        top = ".".join(module.split(".")[:2])
+        packages.setdefault(top, set()).update(".".join(t.split(".")[:2]) for t in targets)
+    for top, targets in packages.items():
+        targets.discard(top)
+    assert "bot.store" not in packages["bot.digest"]
+    assert _cycles(packages) == []

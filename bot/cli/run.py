@@ -45,7 +45,9 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
     """Start the weekly digest and retention jobs, posting with the bot's client (Slack modes only)."""
     from slack_sdk.errors import SlackClientError
 
-    from bot.digest.schedule import build_scheduler, post_due_digests, purge_expired
+    from bot.jobs.digest import post_due_digests
+    from bot.jobs.retention import purge_expired
+    from bot.jobs.scheduler import build_scheduler
     from bot.slack.client import build_client
     from bot.slack.names import remember_names
     from bot.slack.posting import digest_poster

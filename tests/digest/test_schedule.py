@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.catalog import Catalog
-from bot.digest.schedule import build_scheduler, digest_channels, due_digest, post_due_digests, weekday_index
+from bot.jobs.digest import digest_channels, due_digest, post_due_digests, weekday_index
+from bot.jobs.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.store.digest_runs import digest_run
 from bot.store.engine import make_engine, session_scope

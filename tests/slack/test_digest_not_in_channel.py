@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.catalog import Catalog
-from bot.digest.schedule import post_due_digests
+from bot.jobs.digest import post_due_digests
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
 from bot.slack.client import build_client
@@ -31,7 +31,7 @@ def test_not_in_channel_is_explained_in_the_log_and_in_slash_digest(
         set_digest(s, "T1", "C0NOTIN", True)
     slack.script("chat.postMessage", api_error("not_in_channel"))
     poster = digest_poster(build_client(deps.settings), deps)
-    with caplog.at_level(logging.WARNING, logger="bot.digest.schedule"):
+    with caplog.at_level(logging.WARNING, logger="bot.jobs.digest"):
         assert post_due_digests(deps.engine, catalog, deps.settings, poster, MONDAY_MORNING) == []
     assert any("Mirage is not a member of C0NOTIN" in r.getMessage() and "/invite @Mirage" in r.getMessage()
                for r in caplog.records)

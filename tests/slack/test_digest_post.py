@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.catalog import Catalog
-from bot.digest.schedule import post_due_digests
+from bot.jobs.digest import post_due_digests
 from bot.service.deps import Deps
 from bot.slack.client import build_client
 from bot.slack.posting import digest_poster

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.catalog import Catalog
 from bot.detection import Detector
-from bot.digest.schedule import post_due_digests
+from bot.jobs.digest import post_due_digests
 from bot.replay.run import ReplayOptions, replay
 from bot.service.deps import Deps
 from bot.settings import Settings
