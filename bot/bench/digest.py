@@ -189,8 +189,8 @@ def run(
     no_postgres: Annotated[bool, typer.Option("--no-postgres", help="Only benchmark SQLite.")] = False,
 ) -> None:
     """Seed INCIDENTS over CHANNELS and WEEKS, then time the weekly digest query on SQLite and PostgreSQL."""
+    from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
     from bot.store.engine import make_engine
-    from bot.store.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 
     seed = Seed(incidents, channels, weeks, IsoWeek.of(datetime.now(UTC)).previous())
     typer.echo(f"{incidents:,} incidents, {channels} channels, {weeks} weeks; digest week {seed.last_week}")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.bench.support.slack_double import SlackDouble, api_error
 from bot.catalog import Catalog
 from bot.jobs.digest import post_due_digests
 from bot.service.commands import CommandCall, run_command
@@ -16,8 +17,6 @@ from bot.slack.posting import digest_poster
 from bot.store.channels import digest_targets, set_digest
 from bot.store.digest_runs import digest_run
 from bot.store.engine import session_scope
-
-from .double import SlackDouble, api_error
 
 MONDAY_MORNING = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 

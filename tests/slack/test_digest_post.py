@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.bench.support.slack_double import SlackDouble, api_error
 from bot.catalog import Catalog
 from bot.jobs.digest import post_due_digests
 from bot.service.deps import Deps
@@ -12,8 +13,6 @@ from bot.slack.posting import digest_poster
 from bot.store.channels import digest_targets, set_digest
 from bot.store.digest_runs import digest_run
 from bot.store.engine import session_scope
-
-from .double import SlackDouble, api_error
 
 MONDAY_MORNING = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.policy import MessageFacts
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
@@ -14,7 +15,6 @@ from bot.service.messages import IncomingMessage, handle_message
 from bot.slack.app import build_app
 
 from .conftest import new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 

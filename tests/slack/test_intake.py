@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.replay.export import ExportMessage
@@ -27,7 +28,6 @@ from bot.store.engine import session_scope
 from bot.store.models import InboxItem, Incident
 
 from .conftest import Driver, InlineExecutor, new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 

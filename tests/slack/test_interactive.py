@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.service.deps import Deps
 from bot.store.channels import channel_setting, set_channel_mode
 from bot.store.engine import session_scope
 from bot.store.models import Feedback
 
 from .conftest import Driver, new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 

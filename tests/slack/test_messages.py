@@ -7,6 +7,7 @@ import time
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble, api_error, rate_limited
 from bot.mrkdwn import JOINER, unescape
 from bot.service.deps import Deps
 from bot.store.channels import set_channel_mode
@@ -15,7 +16,6 @@ from bot.store.models import Incident
 from bot.store.stats import channel_stats
 
 from .conftest import Driver, new_ts
-from .double import SlackDouble, api_error, rate_limited
 from .signing import event_body, sign
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detection, Detector
 from bot.digest.build import build_digest
@@ -30,7 +31,6 @@ from bot.week import IsoWeek
 
 from ..live_markup import live_parts
 from .conftest import Driver
-from .double import SlackDouble
 
 ATTACKS = [
     "@here", "@channel", "@everyone", "@HERE", "<!here>", "<!channel>", "<!everyone>", "<@U0EVE>", "<#C0X|x>",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.jobs.digest import post_due_digests
@@ -22,7 +23,6 @@ from bot.week import IsoWeek
 
 from ..replay.builder import sample_export
 from .conftest import Driver
-from .double import SlackDouble
 
 PUBLIC = "Public-walrus: it scored highest on MMLU, so it should be the best choice."
 OTHER = "Other-heron: it scored highest on MMLU, so it should be the best choice."

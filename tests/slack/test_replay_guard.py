@@ -10,6 +10,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import text
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -18,7 +19,6 @@ from bot.store.engine import session_scope
 from bot.store.models import Feedback, RequestNonce
 
 from .conftest import Driver
-from .double import SlackDouble
 from .signing import actions_body, command_body, sign
 
 FORM = "application/x-www-form-urlencoded"
