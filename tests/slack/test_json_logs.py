@@ -167,3 +167,17 @@ def test_only_known_fields_are_written(capture: Capture) -> None:
 def test_tokens_are_masked_wherever_they_appear() -> None:
     """A Slack token in any record (an exception message, say) is written as its kind and ***."""
     assert redact(f"auth failed for {TOKEN} and xapp-1-A0-123-abc") == "auth failed for xoxb-*** and xapp-***"
+
+
+def test_a_traceback_stays_on_its_one_json_line(capture: Capture) -> None:
+    """An exception logged in JSON is one line: the traceback in `exception` (redacted: no URL password), the
+    message beside it."""
+    stream = capture("json")
+    try:
+        raise RuntimeError("cannot reach postgresql://mirage:hunter2@db/mirage")
+    except RuntimeError:
+        logging.getLogger("mirage.test").exception("store failed", extra=log_fields(channel="C1"))
+    [record] = lines(stream)
+    assert record["message"] == "store failed" and record["channel"] == "C1"
+    assert record["exception"].startswith("Traceback") and "RuntimeError" in record["exception"]
+    assert "hunter2" not in stream.getvalue() and "mirage:***@db" in record["exception"]
