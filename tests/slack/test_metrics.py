@@ -139,6 +139,25 @@ def test_a_scrape_survives_a_missing_inbox(app: App, deps: Deps) -> None:
     assert value(samples, "mirage_events_received_total", type="message") == 1
 
 
+def test_an_event_the_inbox_cannot_take_is_counted_unavailable(app: App, deps: Deps) -> None:
+    """An event refused with 503 (the inbox cannot be written) is counted received and `unavailable`, never
+    `stored`; Slack's retry of a stored event is counted `duplicate`."""
+    client = http(app, deps)
+    event = message(CLAIM)
+    body = event_body(event, "EvTWICE")
+    for _ in range(2):
+        assert client.post(EVENTS_PATH, data=body, content_type="application/json", headers=sign(body)).status_code \
+            == 200
+    with deps.engine.begin() as c:
+        c.execute(text("DROP TABLE inbox"))
+    assert post_event(client, message(CLAIM)) == 503
+    samples = scrape(client)
+    assert value(samples, "mirage_events_received_total", type="message") == 3
+    assert value(samples, "mirage_intake_total", outcome="stored") == 1
+    assert value(samples, "mirage_intake_total", outcome="duplicate") == 1
+    assert value(samples, "mirage_intake_total", outcome="unavailable") == 1
+
+
 def test_feedback_is_counted_by_verdict(driver: Driver, slack: SlackDouble, deps: Deps) -> None:
     """A click on 'Not relevant' under a reply counts one not_relevant verdict, and its chat.update call."""
     driver.message(CLAIM)
