@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.logs import LOG_FORMATS
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -50,6 +52,7 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: str = "auto"  # json | text | auto (json unless stderr is a terminal)
 
     inbox_workers: int = Field(default=8, ge=1, le=64)  # threads processing stored events (Web API calls overlap)
     inbox_lease_seconds: int = Field(default=300, ge=5)  # a row claimed by a process that died is retried after this
@@ -82,6 +85,14 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"not a log level (use {', '.join(LOG_LEVELS)})")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in LOG_FORMATS:
+            raise ValueError(f"not a log format (use {', '.join(LOG_FORMATS)})")
+        return fmt
 
     @field_validator("database_url", "slack_api_url")
     @classmethod

@@ -52,7 +52,7 @@ def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings
     from bot.slack.names import remember_names
     from bot.slack.posting import digest_poster
 
-    client = build_client(settings)
+    client = build_client(settings, deps.metrics)
     poster = digest_poster(client, deps)
 
     def digest_job() -> object:
@@ -89,7 +89,7 @@ def run(
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
     settings = current_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     use_console = console or not settings.has_slack_tokens
     if http and use_console:
         raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
@@ -116,7 +116,7 @@ def run(
     from bot.slack.app import build_app, read_identity
     from bot.slack.client import build_client
 
-    client = build_client(settings)
+    client = build_client(settings, deps.metrics)
     try:
         identity, authorization = read_identity(client)  # the one auth.test: bad token or Slack unreachable
         app = build_app(settings, deps, client=client, authorization=authorization)
@@ -132,7 +132,7 @@ def run(
 
             bind_host, bind_port = host or settings.http_host, port or settings.http_port
             server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
-                            intake=direct_intake(deps, identity.user_id))
+                            intake=direct_intake(deps, identity.user_id), metrics=deps.metrics)
             log.info("Mirage listening on http://%s:%s/slack/events", bind_host, server.effective_port)
             server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
         else:

@@ -16,8 +16,10 @@ from sqlmodel import Session
 
 from bot.catalog import Catalog
 from bot.detection import Detector
+from bot.metrics import InboxState, Metrics
 from bot.policy import Caps, ChannelFacts
 from bot.settings import Settings
+from bot.store import inbox
 from bot.store.channels import channel_setting
 from bot.store.engine import session_scope
 
@@ -88,8 +90,19 @@ class Deps:
     seen: SeenEvents = field(default_factory=SeenEvents)
     settings_ttl: float = 5.0  # seconds a channel's mode is cached; `/mirage mode` here refreshes it at once
     inbox_signal: threading.Event = field(default_factory=threading.Event)  # set when the inbox has new rows
+    metrics: Metrics = field(default_factory=Metrics)  # this process's Prometheus registry (bot.metrics)
     _write_lock: WriteLock = field(default_factory=WriteLock)
     _channels: dict[tuple[str, str], tuple[float, ChannelFacts]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.metrics.watch_inbox(self.inbox_state)
+
+    def inbox_state(self) -> InboxState:
+        """The inbox gauges, read when /metrics is scraped."""
+        with session_scope(self.engine) as s:
+            rows, oldest = inbox.backlog(s)
+        return InboxState(pending=rows.get("pending", 0), working=rows.get("working", 0),
+                          failed=rows.get("failed", 0), oldest_pending_seconds=oldest)
 
     def channel_facts(self, workspace_id: str, channel_id: str) -> ChannelFacts:
         """The channel's mode and cooldown, read at most every `settings_ttl` seconds per channel."""

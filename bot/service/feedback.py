@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 
 from bot.domain import COLLAPSING_VERDICTS, Verdict
+from bot.logs import log_fields
 from bot.service.deps import Deps
 from bot.service.model import Answer
 from bot.service.texts import thanks_text
 from bot.store.feedback import record_feedback
 from bot.store.models import Feedback, Incident
 
+log = logging.getLogger(__name__)
 LABELS: dict[str, str] = {"helpful": "helpful", "not_relevant": "not relevant", "has_evidence": "we have user evidence"}
 
 
@@ -50,6 +53,10 @@ def give_feedback(
         before = s.scalars(select(col(Feedback.verdict)).where(
             col(Feedback.incident_id) == incident_id, col(Feedback.user_id) == user_id)).first()
         record_feedback(s, incident_id, user_id, verdict)
+        card_id = incident.card_id
+    deps.metrics.feedback.labels(verdict).inc()
+    log.info("feedback %s on incident %s", verdict, incident_id,
+             extra=log_fields(workspace=workspace_id, channel=channel_id, card=card_id, incident=incident_id))
     changed = (Answer(f"You changed your answer from _{LABELS.get(before, before)}_ to _{LABELS[verdict]}_: "
                       "the new one counts.") if before is not None and before != verdict else None)
     if verdict in COLLAPSING_VERDICTS:

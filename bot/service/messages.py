@@ -6,6 +6,7 @@ The caller (a Bolt listener or the console) posts what the returned Outcome says
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from bot.domain import POSTING_ACTIONS, Source
+from bot.logs import log_fields
 from bot.mrkdwn import excerpt
 from bot.policy import Decision, HistoryFacts, MessageFacts, decide, ignored
 from bot.reply import Reply, compose_reply
@@ -27,6 +29,7 @@ from bot.store.incidents import NewIncident, incidents_for_message, record_incid
 from bot.store.models import Incident
 from bot.store.mutes import is_muted
 
+log = logging.getLogger(__name__)
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
 
 
@@ -108,24 +111,37 @@ def handle_message(
             user_muted=is_muted(s, ws, facts.user or "", now),
         )
         decision = decide(detection, card.mode, facts, channel, history, deps.caps, now)
-        if not decision.records:
-            return Outcome(decision)
-        new = NewIncident(
-            workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
-            thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
-            confidence=detection.confidence, triggers=list(detection.triggers),
-            excerpt="" if message.private else excerpt(message.text),
-            permalink=link, action=decision.action,
-            action_reason=decision.reason, source=source, created_at=message.created_at,
-        )
-        incident, created = record_incident(s, new)
-        incident_id = incident.id
+        incident_id, created = None, True
+        if decision.records:
+            new = NewIncident(
+                workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
+                thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
+                confidence=detection.confidence, triggers=list(detection.triggers),
+                excerpt="" if message.private else excerpt(message.text),
+                permalink=link, action=decision.action,
+                action_reason=decision.reason, source=source, created_at=message.created_at,
+            )
+            incident, created = record_incident(s, new)
+            incident_id = incident.id
     if not created:
         return Outcome(Decision(decision.action, "event already handled (Slack retry)", decision.thread_ts),
                        incident_id=incident_id, duplicate=True, fired=True)
+    _count_claim(deps, message, card.id, detection.tier, decision, incident_id)  # once stored (committed)
+    if not decision.records:
+        return Outcome(decision)
     reply = compose_reply(card, detection, message.text)
     answer = Answer(text=reply_fallback(reply), reply=reply, incident_id=incident_id) if decision.posts else None
     return Outcome(decision, incident_id=incident_id, reply=reply, answer=answer, fired=True)
+
+
+def _count_claim(deps: Deps, message: IncomingMessage, card_id: str, tier: str | None, decision: Decision,
+                 incident_id: int | None) -> None:
+    """One claim in the metrics (by card and tier; the policy's action) and one log line, never with its text."""
+    deps.metrics.claims.labels(card_id, tier or "none").inc()
+    deps.metrics.replies.labels(decision.action).inc()
+    log.info("claim %s (%s tier): %s, %s", card_id, tier, decision.action, decision.reason,
+             extra=log_fields(workspace=message.workspace_id, channel=message.channel_id, event_id=message.event_id,
+                              card=card_id, tier=tier, action=decision.action, incident=incident_id))
 
 
 def _resume(message: IncomingMessage, incident: Incident | None, reply: Reply) -> Outcome:

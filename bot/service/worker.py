@@ -15,11 +15,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as TimeoutError_
 
+from bot.logs import log_context
 from bot.service.deps import Deps
 from bot.store import inbox
 from bot.store.models import InboxItem
@@ -122,10 +123,18 @@ class InboxWorker:
             if self._stop.is_set():
                 self._hand_back([r.id for r in rows[n:] if r.id is not None])
                 break
-            if row.id is not None and self._handle(row):
-                done.append(row.id)
+            if row.id is None:
+                continue
+            with log_context(workspace=row.workspace_id, channel=row.channel_id, event_id=row.event_id):
+                if self._handle(row):
+                    done.append(row.id)
         if done:
             self._finish(done)
+            finished = datetime.now(UTC)
+            for row in rows:
+                if row.id in done:
+                    received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
+                    self.deps.metrics.handled(row.kind, (finished - received).total_seconds())
 
     def _hand_back(self, row_ids: list[int]) -> None:
         try:
@@ -194,10 +203,12 @@ class InboxWorker:
         try:
             with self.deps.writing() as s:
                 if row.attempts >= MAX_ATTEMPTS:
+                    self.deps.metrics.inbox_errors.labels("failed").inc()
                     log.error("inbox row %s (%s) failed %d times, kept as failed: %s", row.id, row.kind,
                               row.attempts, reason)
                     inbox.finish(s, row.id, error=reason)
                 else:
+                    self.deps.metrics.inbox_errors.labels("retry").inc()
                     # the first failure carries its traceback (the log formatter keeps SQL parameters out of it)
                     log.warning("inbox row %s (%s) attempt %d failed, retried later: %s", row.id, row.kind,
                                 row.attempts, reason, exc_info=exc if row.attempts <= 1 else None)

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 
+from bot.metrics import Metrics
 from bot.service.deps import Deps
 from bot.settings import Settings
-from bot.slack.client import build_client
+from bot.slack.client import build_client, counting
 from bot.slack.intake import IntakeUnavailable
 from bot.slack.listeners import actions, command, home, mention, message
 from bot.slack.processing import BotIdentity
@@ -52,6 +53,26 @@ def acknowledge_unhandled_events(body: dict[str, Any], next: Callable[[], BoltRe
                      str(kind)[:40])
             return BoltResponse(status=200, body="")
     return next()
+
+
+INTAKE_EVENTS = frozenset({"message", "app_mention"})  # counted at intake (bot.slack.intake), on every path
+
+
+def observe(metrics: Metrics) -> Callable[..., BoltResponse]:
+    """Middleware: count the events that do not go through intake, and give the listeners a Web API client that
+    counts its calls (Bolt builds a plain WebClient per request)."""
+
+    def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if body.get("type") == "event_callback":
+            event = body.get("event")
+            kind = event.get("type") if isinstance(event, dict) else None
+            if not isinstance(kind, str) or kind not in INTAKE_EVENTS:
+                metrics.event_received(kind if isinstance(kind, str) else None)
+        if context.client is not None:
+            context["client"] = counting(context.client, metrics)
+        return next()
+
+    return middleware
 
 
 class QuietRequestVerification(RequestVerification):
@@ -95,7 +116,7 @@ def build_app(
     """
     if not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is not set")
-    api = client or build_client(settings)
+    api = client or build_client(settings, deps.metrics)
     if authorization is None:
         _, authorization = read_identity(api)
     known = authorization
@@ -113,6 +134,7 @@ def build_app(
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=INTERACTIVE_WORKERS,
                                                                   thread_name_prefix="mirage-interactive"),
     )
+    app.use(observe(deps.metrics))
     app.use(acknowledge_unhandled_events)
     _quiet_request_verification(app, settings.slack_signing_secret or "")
     app.use(ReplayGuard(deps.engine, deps.clock))

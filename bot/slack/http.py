@@ -4,7 +4,8 @@ Before Bolt sees a request to /slack/events it is checked here, cheaply and with
 a body over MAX_BODY_BYTES is refused with 413 before it is read (waitress enforces the same limit while
 reading); a missing, non-numeric or stale X-Slack-Request-Timestamp, or a bad signature, is 401; a body that is
 not UTF-8, not a JSON object (events) or not a form with a JSON-object `payload` (interactivity) is 400.
-/healthz is 200 only while the database takes a write (the probe is rolled back).
+/healthz is 200 only while the database takes a write (the probe is rolled back). GET /metrics is Prometheus's
+text format (bot.metrics), when the server is given the process's Metrics.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from urllib.parse import parse_qs
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH
+from bot.metrics import Metrics
+from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH, METRICS_PATH
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are well under this
 MAX_SKEW_SECONDS = 300
@@ -98,13 +100,14 @@ def _inbox_event(parsed: dict[str, Any] | None) -> bool:
 
 
 def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = None,
-             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None) -> WsgiApp:
+             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None, metrics: Metrics | None = None) -> WsgiApp:
     """A WSGI callable: POST /slack/events -> checks -> Bolt; GET /healthz -> 200 while `ready()`; else 404.
 
     With `signing_secret` the timestamp and signature are checked here (401) before the body is parsed (400);
     `ready` is the readiness probe (`Deps.writable`). With `intake` (and the signature checked), message and mention
     events, already verified and parsed, go to it directly (the same `accept_event` Bolt's listeners call, without
-    Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written.
+    Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written. With `metrics`, GET /metrics
+    serves them.
     """
     if signing_secret is None:
         intake = None  # never skip Bolt's own signature check
@@ -146,15 +149,17 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
             if healthy:
                 return _answer(start_response, "200 OK", "ok")
             return _answer(start_response, "503 Service Unavailable", "database unavailable")
+        if path == METRICS_PATH and metrics is not None:
+            return metrics.wsgi_app()(environ, start_response)
         return _answer(start_response, "404 Not Found", "not found")
 
     return application
 
 
 def create(app: App, host: str, port: int, signing_secret: str | None, ready: Probe | None = None,
-           threads: int = 16, intake: Intake | None = None) -> Any:
+           threads: int = 16, intake: Intake | None = None, metrics: Metrics | None = None) -> Any:
     """The waitress server (not yet running; `.run()` serves until `.close()`): production-grade, pure Python."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app(app, signing_secret, ready, intake=intake), host=host, port=port,
+    return create_server(wsgi_app(app, signing_secret, ready, intake=intake, metrics=metrics), host=host, port=port,
                          threads=threads, ident="mirage", max_request_body_size=MAX_BODY_BYTES)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from bot.logs import log_fields
 from bot.policy import ignored
 from bot.service.deps import Deps
 from bot.service.messages import IncomingMessage, count_chatter, is_plain_chatter
@@ -147,26 +148,42 @@ def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> Read | str:
 
 def accept_event(deps: Deps, body: Mapping[str, Any], bot_user_id: str | None) -> Intake:
     """Store one event in the inbox (or say why not), then wake the worker. Raises IntakeUnavailable."""
+    event = body.get("event")
+    deps.metrics.event_received(event.get("type") if isinstance(event, Mapping) else None)
     read = read_event(body, bot_user_id)
     if isinstance(read, str):
-        log.info("event %s skipped: %s", str(body.get("event_id"))[:MAX_ID], read)
+        event_id = str(body.get("event_id"))[:MAX_ID]
+        channel = event.get("channel") if isinstance(event, Mapping) else None
+        log.info("event %s skipped: %s", event_id, read,
+                 extra=log_fields(event_id=event_id, workspace=workspace_of(body), channel=_identifier(channel)))
+        deps.metrics.intake.labels("skipped").inc()
         return Intake(skipped=read)
     chatter = read.message is not None and not mentions(read.message.text, bot_user_id) and \
         is_plain_chatter(deps, read.message)
     try:
-        stored = _store(deps, read, chatter)
+        stored = _store_once_more(deps, read, chatter)
+    except IntakeUnavailable:
+        deps.metrics.intake.labels("unavailable").inc()
+        raise
+    if stored and not chatter:
+        deps.wake()
+    deps.metrics.intake.labels("stored" if stored else "duplicate").inc()
+    return Intake(stored=stored, duplicate=not stored)
+
+
+def _store_once_more(deps: Deps, read: Read, chatter: bool) -> bool:
+    """`_store`, once more on a fresh connection when the pool was reset; IntakeUnavailable when it fails."""
+    try:
+        return _store(deps, read, chatter)
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
         try:  # the pool was reset (a stale or read-only connection): once more on a fresh connection
-            stored = _store(deps, read, chatter)
+            return _store(deps, read, chatter)
         except SQLAlchemyError as again:
             raise IntakeUnavailable(f"inbox write failed: {type(again).__name__}") from None
     except SQLAlchemyError as exc:
         raise IntakeUnavailable(f"inbox write failed: {type(exc).__name__}") from None
-    if stored and not chatter:
-        deps.wake()
-    return Intake(stored=stored, duplicate=not stored)
 
 
 def mentions(text: str, bot_user_id: str | None) -> bool:
@@ -192,8 +209,9 @@ def direct_intake(deps: Deps, bot_user_id: str | None) -> Callable[[dict[str, An
         try:
             accept_event(deps, body, bot_user_id)
         except IntakeUnavailable as exc:
-            log.error("event %s not stored, answered 503 so Slack retries it: %s", str(body.get("event_id"))[:MAX_ID],
-                      exc)
+            event_id = str(body.get("event_id"))[:MAX_ID]
+            log.error("event %s not stored, answered 503 so Slack retries it: %s", event_id, exc,
+                      extra=log_fields(event_id=event_id))
             return False
         return True
 

@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.logs import log_fields
 from bot.service.deps import Deps
 from bot.service.messages import REACTION, IncomingMessage, record_post
 from bot.service.model import Outcome
@@ -154,7 +155,8 @@ def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcom
         record_post(deps, outcome, str(response.get("channel") or channel), str(response.get("ts") or "") or None)
     except SlackApiError as exc:
         log.error("posting %s for incident %s failed: %s", decision.action, incident_id,
-                  exc.response.get("error") or type(exc).__name__)
+                  exc.response.get("error") or type(exc).__name__,
+                  extra=log_fields(channel=channel, action=decision.action, incident=incident_id))
         record_post(deps, outcome, None, None, error=f"SlackApiError: {exc.response.get('error')}"[:500])
     except API_ERRORS as exc:
         if decision.action == "reply" and incident_id is not None:
@@ -196,11 +198,16 @@ def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dic
         try:
             client.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
         except SlackApiError as exc:
+            deps.metrics.digest_runs.labels("failed").inc()
             if exc.response.get("error") in GONE_CHANNEL_ERRORS:
                 log.warning("digest: %s/%s is %s; no more digests there", workspace_id, channel_id,
-                            exc.response.get("error"))
+                            exc.response.get("error"), extra=log_fields(workspace=workspace_id, channel=channel_id))
                 with session_scope(deps.engine) as s:
                     set_archived(s, workspace_id, channel_id, archived=True)
             raise
+        except API_ERRORS:
+            deps.metrics.digest_runs.labels("failed").inc()
+            raise
+        deps.metrics.digest_runs.labels("posted").inc()
 
     return post

@@ -171,3 +171,19 @@ def purge_finished(s: Session, before: datetime) -> int:
         delete(InboxItem).where(col(InboxItem.state).in_(("done", "failed")), col(InboxItem.finished_at) < before)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+UNFINISHED = ("pending", "working", "failed")
+
+
+def backlog(s: Session, now: datetime | None = None) -> tuple[dict[str, int], float]:
+    """Rows per unfinished state (pending, working, failed) and the age in seconds of the oldest pending row (0
+    when none): two queries on the (state, available_at) index, which never read the done rows."""
+    states = s.execute(select(col(InboxItem.state), func.count()).where(col(InboxItem.state).in_(UNFINISHED))
+                       .group_by(col(InboxItem.state))).all()
+    found = {state: int(n) for state, n in states}
+    oldest: datetime | None = s.scalar(select(func.min(InboxItem.received_at)).where(col(InboxItem.state) == "pending"))
+    if oldest is None:
+        return found, 0.0
+    oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+    return found, max(0.0, ((now or _now()) - oldest).total_seconds())

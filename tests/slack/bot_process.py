@@ -64,6 +64,13 @@ class BotProcess:
         except OSError:
             return 0
 
+    def get(self, path: str) -> tuple[int, str]:
+        """GET `path` from the process: (status, body text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)

@@ -117,7 +117,7 @@ def app(settings: Settings, deps: Deps) -> App:
 @pytest.fixture
 def worker(settings: Settings, deps: Deps) -> InboxWorker:
     """The inbox worker, not started: tests drain it in their own thread."""
-    client = build_client(settings)
+    client = build_client(settings, deps.metrics)
     identity, _ = read_identity(client)
     return InboxWorker(deps, EventProcessor(client, deps, identity))
 

@@ -5,15 +5,18 @@ SIGKILL mid-load, PostgreSQL stopped and restarted mid-stream, commands under a 
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bot.bench.support.pgserver import ThrowawayPostgres
 from bot.bench.support.slack_double import SlackDouble
+from bot.slack.paths import METRICS_PATH
 from bot.store.engine import make_engine
 
 from .bot_process import (
@@ -165,6 +168,12 @@ def test_commands_and_clicks_are_acknowledged_fast_under_a_message_backlog(slack
     for f in [sender.submit(*message_event(i, True, base)[:2]) for i in range(60)]:
         f.result()
     assert states(url).get("pending", 0) > 20, "a backlog of claims waits for slow replies"
+    status, scraped = bot.get(METRICS_PATH)  # the real process's /metrics shows the backlog
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(scraped) for s in family.samples}
+    assert status == 200 and samples[("mirage_events_received_total", (("type", "message"),))] == 60
+    assert samples[("mirage_inbox_rows", (("state", "pending"),))] > 10
+    assert samples[("mirage_inbox_oldest_pending_age_seconds", ())] > 0
     asks = []
     for n in range(10):
         asks.append(sender.submit(f"cmd{n}", command_form("help", slack.response_url(f"cmd{n}"), f"U{n}"),
@@ -182,6 +191,10 @@ def test_commands_and_clicks_are_acknowledged_fast_under_a_message_backlog(slack
     wait_for(lambda: len(slack.of("response_url")) >= 15, 30, "every command and click answered")
     assert states(url).get("pending", 0) > 0, "the message backlog was still there while commands were answered"
     sender.close()
+    # its stderr is a file, not a terminal: LOG_FORMAT=auto wrote JSON lines, every one of them parses
+    logged = [json.loads(line) for line in (tmp_path / "bot.log").read_text().splitlines()]
+    assert any(r["message"].startswith("Mirage listening on") for r in logged)
+    assert any(r["message"].startswith("claim FM-16") and r["channel"].startswith("C") for r in logged)
 
 
 def test_sigterm_with_a_backlog_exits_and_the_restart_finishes_the_work(slack: SlackDouble, tmp_path: Path,

@@ -6,7 +6,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
+from sqlmodel import col
 
 from bot.store import inbox
 from bot.store.engine import session_scope
@@ -146,3 +147,26 @@ def test_unclaim_hands_rows_back_untouched(engine: Engine) -> None:
     with session_scope(engine) as s:
         [again] = inbox.claim(s, "next")
         assert (again.event_id, again.attempts) == ("Ev1", 1)
+
+
+def test_backlog_counts_unfinished_rows_and_the_oldest_pending_age(engine: Engine) -> None:
+    """The /metrics inbox gauges' query: rows per unfinished state (done rows not counted) and the age of the
+    oldest pending row, measured from when it was received; nothing pending is age 0."""
+    from datetime import UTC, datetime
+
+    with session_scope(engine) as s:
+        assert inbox.backlog(s) == ({}, 0.0)
+        for n in range(5):
+            inbox.accept(s, item(n))
+        inbox.accept(s, item(9), done=True)
+    with session_scope(engine) as s:
+        working, failing = inbox.claim(s, "w1", limit=2)
+    with session_scope(engine) as s:
+        assert failing.id is not None and working.id is not None
+        inbox.finish(s, failing.id, error="boom")
+        s.execute(update(InboxItem).where(col(InboxItem.event_id) == "Ev4")
+                  .values(received_at=datetime(2026, 1, 1, 11, 58, 30, tzinfo=UTC)))
+    with session_scope(engine) as s:
+        rows, oldest = inbox.backlog(s, now=datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    assert rows == {"pending": 3, "working": 1, "failed": 1}
+    assert oldest == 90.0
