@@ -545,3 +545,11 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_build() -> None:
               if line.startswith("COPY ") and "--from" not in line]
     for source in copied:
         assert (ROOT / source).exists(), source
+
+
+def test_readme_points_at_env_example_and_the_lock_command() -> None:
+    """The README's set-up starts from .env.example and names the command that regenerates the lock files."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "cp .env.example .env" in readme
+    assert lock.COMMAND in readme
+    assert "docker compose --env-file .env -f deploy/compose.yaml" in readme
