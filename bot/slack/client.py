@@ -12,10 +12,11 @@ CONNECTION_RETRIES = 2
 TIMEOUT_SECONDS = 10
 
 
-def build_client(settings: Settings) -> WebClient:
+def build_client(settings: Settings, token: str | None = None) -> WebClient:
+    """The Web API client, with SLACK_BOT_TOKEN or (many workspaces) the given workspace's `token`."""
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     return WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=base_url,
         timeout=TIMEOUT_SECONDS,
         retry_handlers=[

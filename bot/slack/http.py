@@ -1,4 +1,5 @@
-"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and /healthz.
+"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and /healthz (and, with
+OAuth, Bolt's install page and redirect: bot.slack.oauth).
 
 Before Bolt sees a request to /slack/events it is checked here, cheaply and without logging its body:
 a body over MAX_BODY_BYTES is refused with 413 before it is read (waitress enforces the same limit while
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH
+from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are well under this
 MAX_SKEW_SECONDS = 300
@@ -141,6 +142,8 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return events(environ, start_response)
+        if path in (INSTALL_PATH, OAUTH_REDIRECT_PATH) and app.oauth_flow is not None:
+            return bolt(environ, start_response)  # many workspaces: Bolt's "Add to Slack" page and OAuth redirect
         if path == HEALTHZ_PATH:
             healthy = ready() if ready is not None else True
             if healthy:

@@ -171,3 +171,14 @@ def purge_finished(s: Session, before: datetime) -> int:
         delete(InboxItem).where(col(InboxItem.state).in_(("done", "failed")), col(InboxItem.finished_at) < before)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def drop_workspace(s: Session, workspace_id: str, reason: str) -> int:
+    """Pending rows of a workspace that removed Mirage, finished unprocessed: their payload (message text) is
+    dropped and `reason` kept. Rows a worker holds right now are left to it (it finds no installation)."""
+    result = s.execute(
+        update(TABLE)
+        .where(TABLE.c.workspace_id == workspace_id, TABLE.c.state == "pending")
+        .values(state="done", finished_at=_now(), payload=None, error=reason[:MAX_ERROR])
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
