@@ -8,6 +8,7 @@ and slack_sdk's stores on the bot's engine (bot.slack.oauth); nothing is asked o
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.app import build_app, read_identity
 from bot.slack.intake import direct_intake
-from bot.slack.oauth import build_oauth
+from bot.slack.oauth import OAuth, build_oauth
 from bot.slack.posting import digest_poster
 from bot.slack.teams import OneWorkspace, Teams
 
@@ -28,17 +29,21 @@ class Slack:
     app: App
     teams: Teams
     intake: Callable[[dict[str, Any]], bool]
-    many: bool = False  # OAuth: many workspaces
+    oauth: OAuth | None = None  # many workspaces
+
+    @property
+    def many(self) -> bool:
+        return self.oauth is not None
 
 
-def build_slack(settings: Settings, deps: Deps, client: WebClient) -> Slack:
+def build_slack(settings: Settings, deps: Deps, client: WebClient, listener_executor: Executor | None = None) -> Slack:
     """Raises SlackApiError / BoltError / OSError when the single workspace's auth.test fails."""
     if settings.uses_oauth:
         oauth = build_oauth(settings, deps.engine, deps.writing)
-        app = build_app(settings, deps, client=client, oauth=oauth)
-        return Slack(app, oauth.teams, direct_intake(deps, None, teams=oauth.teams), many=True)
+        app = build_app(settings, deps, client=client, oauth=oauth, listener_executor=listener_executor)
+        return Slack(app, oauth.teams, direct_intake(deps, None, teams=oauth.teams), oauth)
     identity, authorization = read_identity(client)  # the one auth.test: bad token or Slack unreachable
-    app = build_app(settings, deps, client=client, authorization=authorization)
+    app = build_app(settings, deps, client=client, authorization=authorization, listener_executor=listener_executor)
     return Slack(app, OneWorkspace(client, identity), direct_intake(deps, identity.user_id))
 
 
