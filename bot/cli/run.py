@@ -129,7 +129,7 @@ def run(
 
             bind_host, bind_port = host or settings.http_host, port or settings.http_port
             server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
-                            intake=slack.intake)
+                            intake=slack.intake, install=slack.many)
             log.info("Mirage listening on http://%s:%s/slack/events%s", bind_host, server.effective_port,
                      " (many workspaces: install at /slack/install)" if slack.many else "")
             server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)

@@ -33,8 +33,9 @@ from bot.slack.client import build_client
 from bot.slack.http import wsgi_app
 from bot.slack.oauth import SCOPES, Installations, InstalledTeams
 from bot.slack.paths import EVENTS_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH
+from bot.slack.posting import NotInstalled
 from bot.slack.processing import EventProcessor
-from bot.slack.serving import Slack, build_slack
+from bot.slack.serving import Slack, build_slack, team_digest_poster
 
 from .conftest import RULES, InlineExecutor, new_ts
 from .double import SlackDouble, Workspace
@@ -103,7 +104,7 @@ def site(engine: Engine, detector: Detector, catalog: Catalog, slack: SlackDoubl
     deps = Deps(engine=engine, detector=detector, catalog=catalog, settings=settings)
     mirage_slack = build_slack(settings, deps, build_client(settings), listener_executor=InlineExecutor())
     assert mirage_slack.many
-    http = Client(wsgi_app(mirage_slack.app, SECRET, deps.writable, intake=mirage_slack.intake))
+    http = Client(wsgi_app(mirage_slack.app, SECRET, deps.writable, intake=mirage_slack.intake, install=True))
     yield Site(http, slack, mirage_slack, InboxWorker(deps, EventProcessor.for_teams(mirage_slack.teams, deps)),
                deps)
 
@@ -325,3 +326,31 @@ def test_oauth_manifest_redirects_and_subscribes_to_uninstalls() -> None:
     assert set(events) == set(http["settings"]["event_subscriptions"]["bot_events"]) | {"app_uninstalled",
                                                                                         "tokens_revoked"}
     assert oauth["settings"]["socket_mode_enabled"] is False
+
+
+def test_the_digest_posts_with_each_workspace_token(site: Site, two: tuple[Workspace, Workspace]) -> None:
+    """The weekly digest is posted with the workspace's own token, and never to a workspace Mirage left (the run
+    is recorded as failed with that reason); the names refresh asks each installed workspace with its token."""
+    _, beta = two
+    post = team_digest_poster(site.mirage.teams, site.deps)
+    post("TBETA", "CBETA", [], "the digest")
+    assert site.slack.tokens_of("chat.postMessage") == [beta.token]
+    site.event({"type": "app_uninstalled"}, "TALPHA")
+    with pytest.raises(NotInstalled):
+        post("TALPHA", "CALPHA", [], "the digest")
+    assert len(site.slack.of("chat.postMessage")) == 1
+    assert [ws for ws, _ in site.mirage.teams.clients()] == ["TBETA"]
+
+
+def test_single_workspace_mode_serves_no_install_pages(settings: Settings, deps: Deps,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SLACK_BOT_TOKEN, Mirage serves its one workspace as before: no install page, even when the client id
+    and secret are in the environment too (Bolt would read them by itself)."""
+    monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", CLIENT_SECRET)
+    assert not settings.uses_oauth
+    one = build_slack(settings, deps, build_client(settings), listener_executor=InlineExecutor())
+    assert not one.many
+    http = Client(wsgi_app(one.app, SECRET, deps.writable, intake=one.intake, install=one.many))
+    assert http.get(INSTALL_PATH).status_code == 404
+    assert http.get(OAUTH_REDIRECT_PATH, query_string={"code": "x", "state": "y"}).status_code == 404
