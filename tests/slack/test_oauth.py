@@ -354,3 +354,45 @@ def test_single_workspace_mode_serves_no_install_pages(settings: Settings, deps:
     http = Client(wsgi_app(one.app, SECRET, deps.writable, intake=one.intake, install=one.many))
     assert http.get(INSTALL_PATH).status_code == 404
     assert http.get(OAUTH_REDIRECT_PATH, query_string={"code": "x", "state": "y"}).status_code == 404
+
+
+def test_mirage_run_http_serves_many_workspaces(slack: SlackDouble, tmp_path: Path) -> None:
+    """The real `mirage run --http` with SLACK_CLIENT_ID/SECRET and no bot token: nothing asked of Slack at start,
+    the install page and redirect install a workspace, and that workspace's claim is answered with its token."""
+    import http.client
+
+    from .bot_process import BotProcess, wait_for
+
+    alpha = slack.add_workspace("TALPHA", "Alpha")
+    bot = BotProcess(env={"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+                          "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url, "DIGEST_CHANNELS": "",
+                          "DATABASE_URL": f"sqlite:///{tmp_path / 'many.db'}"}, log_path=tmp_path / "bot.log")
+
+    def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=10)
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read().decode(), response.getheader("Set-Cookie") or ""
+
+    try:
+        bot.start()
+        assert slack.calls == []  # no auth.test at start: there is no single token to test
+        status, page, cookie = get(INSTALL_PATH)
+        assert status == 200
+        found = re.search(r'state=([^&"]+)', html.unescape(page))
+        assert found is not None
+        state = found.group(1)
+        status, _, _ = get(f"{OAUTH_REDIRECT_PATH}?code={alpha.code}&state={state}",
+                           {"Cookie": cookie.split(";")[0]})
+        assert status == 200
+        body = event_body({"type": "message", "channel": "CALPHA", "user": "U0ALICE", "text": CLAIM,
+                           "ts": new_ts(), "channel_type": "channel"}, "EvPROCESS1", team="TALPHA")
+        conn = http.client.HTTPConnection("127.0.0.1", bot.port, timeout=10)
+        conn.request("POST", EVENTS_PATH, body=body.encode(), headers={"Content-Type": "application/json",
+                                                                       **sign(body)})
+        assert conn.getresponse().status == 200
+        wait_for(lambda: bool(slack.of("chat.postMessage")), 30, "the reply in workspace TALPHA")
+        assert slack.tokens_of("chat.postMessage") == [alpha.token]
+        assert bot.terminate(30) == 0
+    finally:
+        bot.stop()
