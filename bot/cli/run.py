@@ -126,12 +126,13 @@ def run(
     try:
         if http:
             from bot.slack.http import create
+            from bot.slack.paths import INSTALL_PATH
 
             bind_host, bind_port = host or settings.http_host, port or settings.http_port
             server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
                             intake=slack.intake, install=slack.many)
             log.info("Mirage listening on http://%s:%s/slack/events%s", bind_host, server.effective_port,
-                     " (many workspaces: install at /slack/install)" if slack.many else "")
+                     f" (many workspaces: install at {INSTALL_PATH})" if slack.many else "")
             server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
