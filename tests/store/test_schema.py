@@ -103,3 +103,21 @@ def test_datetimes_come_back_as_utc(engine: Engine) -> None:
         assert row.created_at == local
         assert row.created_at.utcoffset() == timedelta(0)
         assert row.created_at.hour == 10
+
+
+def test_migration_0005_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    """0005 is reversible: down to 0004 drops exactly slack_sdk's three tables, up again brings them back."""
+    from alembic import command
+
+    from bot.store.engine import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade_database(engine)
+    before = set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0004")
+    assert current_revision(engine) == "0004"
+    assert before - set(inspect(engine).get_table_names()) == set(OAUTH_TABLES)
+    upgrade_database(engine)
+    assert set(inspect(engine).get_table_names()) == before
+    assert _diffs(engine) == []
