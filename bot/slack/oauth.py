@@ -101,11 +101,9 @@ class Installations(SQLAlchemyInstallationStore):
 
     def remove(self, team_id: str) -> None:
         """Everything stored for the workspace: its installations and bots (app_uninstalled, tokens revoked)."""
-        with self._serialise():
+        with self._serialise(), self.engine.begin() as conn:  # one transaction for both tables
             for table in (self.installations, self.bots):
-                with self.engine.begin() as conn:
-                    conn.execute(table.delete().where(table.c.client_id == self.client_id,
-                                                      table.c.team_id == team_id))
+                conn.execute(table.delete().where(table.c.client_id == self.client_id, table.c.team_id == team_id))
         self._notify(team_id)
 
 
