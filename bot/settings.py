@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.logs import LOG_FORMATS
@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_client_id: str | None = None  # with SLACK_CLIENT_SECRET and no SLACK_BOT_TOKEN: many workspaces (OAuth)
+    slack_client_secret: str | None = Field(default=None, validate_default=True)
 
     database_url: str = "sqlite:///mirage.db"
     rules_dir: Path = Field(default_factory=default_rules_dir, validation_alias="MIRAGE_RULES_DIR")
@@ -78,6 +80,13 @@ class Settings(BaseSettings):
                 return short
         raise ValueError("not a weekday (use mon, tue, ... sun)")
 
+    @field_validator("slack_client_secret")
+    @classmethod
+    def _oauth_pair(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if bool(info.data.get("slack_client_id")) != bool(value):
+            raise ValueError("set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET together (OAuth, many workspaces)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -104,6 +113,12 @@ class Settings(BaseSettings):
     @property
     def has_slack_tokens(self) -> bool:
         return bool(self.slack_bot_token)
+
+    @property
+    def uses_oauth(self) -> bool:
+        """Many workspaces: installs through OAuth, each workspace's token from the installation store. Only
+        without SLACK_BOT_TOKEN (with it, Mirage serves that one workspace, exactly as before)."""
+        return bool(self.slack_client_id and self.slack_client_secret) and not self.slack_bot_token
 
     @property
     def digest_channel_ids(self) -> tuple[str, ...]:

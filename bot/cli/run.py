@@ -23,9 +23,7 @@ from bot.service.worker import InboxWorker
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-    from bot.slack.processing import BotIdentity
+    from bot.slack.teams import Teams
 
 log = logging.getLogger("mirage")
 
@@ -41,22 +39,22 @@ def _store(settings: Settings) -> Engine:
     return engine
 
 
-def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings, deps: Deps) -> object | None:
-    """Start the weekly digest and retention jobs, posting with the bot's client (Slack modes only)."""
+def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings, deps: Deps,
+                            teams: Teams) -> object | None:
+    """Start the weekly digest and retention jobs, posting with each workspace's client (Slack modes only)."""
     from slack_sdk.errors import SlackClientError
 
     from bot.jobs.digest import post_due_digests
     from bot.jobs.retention import purge_expired
     from bot.jobs.scheduler import build_scheduler
-    from bot.slack.client import build_client
     from bot.slack.names import remember_names
-    from bot.slack.posting import digest_poster
+    from bot.slack.serving import team_digest_poster
 
-    client = build_client(settings, deps.metrics)
-    poster = digest_poster(client, deps)
+    poster = team_digest_poster(teams, deps)
 
     def digest_job() -> object:
-        remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
+        for _, client in teams.clients():
+            remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
         return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
 
     def retention_job() -> object:
@@ -90,11 +88,14 @@ def run(
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
     settings = current_settings()
     configure_logging(settings.log_level, fmt=settings.log_format)
-    use_console = console or not settings.has_slack_tokens
+    use_console = console or not (settings.has_slack_tokens or settings.uses_oauth)
     if http and use_console:
         raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     if http and not settings.slack_signing_secret:
         raise fail("--http needs SLACK_SIGNING_SECRET (Basic Information > App Credentials)")
+    if not use_console and not http and settings.uses_oauth:
+        raise fail("many workspaces (SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, no SLACK_BOT_TOKEN) run over HTTP only: "
+                   "pass --http (Socket Mode is for a single workspace)")
     if not use_console and not http and not settings.slack_app_token:
         raise fail("set SLACK_APP_TOKEN (xapp-...) for Socket Mode, or pass --http to serve HTTP events")
 
@@ -113,27 +114,28 @@ def run(
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.app import build_app, read_identity
     from bot.slack.client import build_client
+    from bot.slack.serving import build_slack
 
-    client = build_client(settings, deps.metrics)
     try:
-        identity, authorization = read_identity(client)  # the one auth.test: bad token or Slack unreachable
-        app = build_app(settings, deps, client=client, authorization=authorization)
+        # one workspace: the one auth.test at start; many (OAuth): nothing asked of Slack yet
+        slack = build_slack(settings, deps, build_client(settings, deps.metrics))
+        app = slack.app
     except (SlackApiError, BoltError, OSError) as exc:
         raise fail(f"cannot start the Slack app against {settings.slack_api_url}: {_why(exc)}", code=1) from None
-    worker = _start_worker(deps, client, identity, settings)
-    scheduler = _start_digest_scheduler(engine, catalog, settings, deps)
+    worker = _start_worker(deps, slack.teams, settings)
+    scheduler = _start_digest_scheduler(engine, catalog, settings, deps, slack.teams)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if http:
             from bot.slack.http import create
-            from bot.slack.intake import direct_intake
+            from bot.slack.paths import INSTALL_PATH
 
             bind_host, bind_port = host or settings.http_host, port or settings.http_port
             server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
-                            intake=direct_intake(deps, identity.user_id), metrics=deps.metrics)
-            log.info("Mirage listening on http://%s:%s/slack/events", bind_host, server.effective_port)
+                            intake=slack.intake, install=slack.many, metrics=deps.metrics)
+            log.info("Mirage listening on http://%s:%s/slack/events%s", bind_host, server.effective_port,
+                     f" (many workspaces: install at {INSTALL_PATH})" if slack.many else "")
             server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
         else:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -154,11 +156,11 @@ def _on_sigterm(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _start_worker(deps: Deps, client: WebClient, identity: BotIdentity, settings: Settings) -> InboxWorker:
-    """The inbox worker threads; rows a previous run left unfinished are processed first."""
+def _start_worker(deps: Deps, teams: Teams, settings: Settings) -> InboxWorker:
+    """The inbox worker threads (each row with its workspace's token); rows a previous run left unfinished first."""
     from bot.slack.processing import EventProcessor
 
-    processor = EventProcessor(client, deps, identity)
+    processor = EventProcessor.for_teams(teams, deps)
     worker = InboxWorker(deps, processor, threads=settings.inbox_workers,
                          lease=timedelta(seconds=settings.inbox_lease_seconds))
     worker.start()

@@ -24,9 +24,10 @@ from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.client import build_client, counting
 from bot.slack.intake import IntakeUnavailable
-from bot.slack.listeners import actions, command, home, mention, message
-from bot.slack.processing import BotIdentity
+from bot.slack.listeners import actions, command, home, mention, message, uninstall
+from bot.slack.oauth import OAuth
 from bot.slack.replay_guard import ReplayGuard
+from bot.slack.teams import BotIdentity
 
 log = logging.getLogger(__name__)
 INTERACTIVE_WORKERS = 8
@@ -41,18 +42,26 @@ def read_identity(client: WebClient) -> tuple[BotIdentity, AuthorizeResult]:
 
 
 HANDLED_EVENTS = frozenset({"message", "app_mention", "app_home_opened"})
+OAUTH_EVENTS = frozenset({"app_uninstalled", "tokens_revoked"})  # handled in the many-workspaces mode
 
 
-def acknowledge_unhandled_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
-    """An event Mirage has no listener for is acknowledged (200, so Slack does not retry it), not logged in full."""
-    if body.get("type") == "event_callback":
-        event = body.get("event")
-        kind = event.get("type") if isinstance(event, dict) else None
-        if not isinstance(kind, str) or kind not in HANDLED_EVENTS:
-            log.info("event %s acknowledged, nothing to do for type %r", str(body.get("event_id"))[:100],
-                     str(kind)[:40])
-            return BoltResponse(status=200, body="")
-    return next()
+def _acknowledge_unhandled(handled: frozenset[str]) -> Callable[..., BoltResponse]:
+    def acknowledge_unhandled_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        """An event Mirage has no listener for is acknowledged (200, so Slack does not retry it), not logged in
+        full."""
+        if body.get("type") == "event_callback":
+            event = body.get("event")
+            kind = event.get("type") if isinstance(event, dict) else None
+            if not isinstance(kind, str) or kind not in handled:
+                log.info("event %s acknowledged, nothing to do for type %r", str(body.get("event_id"))[:100],
+                         str(kind)[:40])
+                return BoltResponse(status=200, body="")
+        return next()
+
+    return acknowledge_unhandled_events
+
+
+acknowledge_unhandled_events = _acknowledge_unhandled(HANDLED_EVENTS)
 
 
 INTAKE_EVENTS = frozenset({"message", "app_mention"})  # counted at intake (bot.slack.intake), on every path
@@ -108,19 +117,28 @@ def build_app(
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
     authorization: AuthorizeResult | None = None,
+    oauth: OAuth | None = None,
 ) -> App:
-    """The Slack app for `settings`. Needs SLACK_BOT_TOKEN; SLACK_SIGNING_SECRET for HTTP mode.
+    """The Slack app for `settings`. Needs SLACK_BOT_TOKEN, or `oauth` (many workspaces: bot.slack.oauth);
+    SLACK_SIGNING_SECRET for HTTP mode.
 
     `authorization` is the result of `read_identity` (called here when not given). `listener_executor` runs the
-    work after the ack of commands, buttons and the Home tab (default: its own thread pool).
+    work after the ack of commands, buttons and the Home tab (default: its own thread pool). With `oauth`, Bolt
+    serves the install pages and authorizes each request with its workspace's token (`TeamsAuthorize`), and
+    `app_uninstalled` / `tokens_revoked` remove the workspace.
     """
-    if not settings.slack_bot_token:
+    if oauth is None and not settings.slack_bot_token:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     api = client or build_client(settings, deps.metrics)
-    if authorization is None:
-        _, authorization = read_identity(api)
-    known = authorization
-    # A client without a token makes Bolt take the token from `authorize`, which answers from the one auth.test.
+    auth: dict[str, Any]
+    if oauth is None:
+        if authorization is None:
+            _, authorization = read_identity(api)
+        known = authorization
+        auth = {"authorize": lambda: known}
+    else:
+        auth = {"oauth_settings": oauth.settings, "authorize": oauth.authorize}
+    # A client without a token makes Bolt take the token from `authorize` (the one auth.test, or the workspace's).
     tokenless = WebClient(token=None, base_url=api.base_url, timeout=api.timeout, retry_handlers=api.retry_handlers)
     bolt_log = logging.getLogger("mirage.slack")
     if not any(isinstance(f, _TokenSkippedFilter) for f in bolt_log.filters):
@@ -128,18 +146,22 @@ def build_app(
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         client=tokenless,
-        authorize=lambda: known,
         process_before_response=True,
         logger=bolt_log,
         listener_executor=listener_executor or ThreadPoolExecutor(max_workers=INTERACTIVE_WORKERS,
                                                                   thread_name_prefix="mirage-interactive"),
+        **auth,
     )
     app.use(observe(deps.metrics))
-    app.use(acknowledge_unhandled_events)
+    app.use(acknowledge_unhandled_events if oauth is None else _acknowledge_unhandled(HANDLED_EVENTS | OAUTH_EVENTS))
     _quiet_request_verification(app, settings.slack_signing_secret or "")
     app.use(ReplayGuard(deps.engine, deps.clock))
     for module in (message, mention, command, actions, home):
         module.register(app, deps)
+    if oauth is not None:
+        store = oauth.installations
+        uninstall.register(app, deps, store.remove,
+                           lambda team, user: store.delete_installation(enterprise_id=None, team_id=team, user_id=user))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:

@@ -60,11 +60,12 @@ def counting(client: WebClient, metrics: Metrics) -> CountingWebClient:
                              logger=client.logger, retry_handlers=client.retry_handlers, metrics=metrics)
 
 
-def build_client(settings: Settings, metrics: Metrics | None = None) -> WebClient:
-    """The bot's Web API client; with `metrics`, every call is counted there."""
+def build_client(settings: Settings, metrics: Metrics | None = None, token: str | None = None) -> WebClient:
+    """The Web API client, with SLACK_BOT_TOKEN or (many workspaces) the given workspace's `token`; with
+    `metrics`, every call is counted there."""
     base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     options: dict[str, Any] = {
-        "token": settings.slack_bot_token,
+        "token": token or settings.slack_bot_token,
         "base_url": base_url,
         "timeout": TIMEOUT_SECONDS,
         "retry_handlers": [

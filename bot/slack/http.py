@@ -1,4 +1,5 @@
-"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and /healthz.
+"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and /healthz (and, with
+OAuth, Bolt's install page and redirect: bot.slack.oauth).
 
 Before Bolt sees a request to /slack/events it is checked here, cheaply and without logging its body:
 a body over MAX_BODY_BYTES is refused with 413 before it is read (waitress enforces the same limit while
@@ -24,7 +25,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.metrics import Metrics
-from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH, METRICS_PATH
+from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH, INSTALL_PATH, METRICS_PATH, OAUTH_REDIRECT_PATH
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are well under this
 MAX_SKEW_SECONDS = 300
@@ -100,14 +101,15 @@ def _inbox_event(parsed: dict[str, Any] | None) -> bool:
 
 
 def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = None,
-             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None, metrics: Metrics | None = None) -> WsgiApp:
+             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None, metrics: Metrics | None = None,
+             install: bool = False) -> WsgiApp:
     """A WSGI callable: POST /slack/events -> checks -> Bolt; GET /healthz -> 200 while `ready()`; else 404.
 
     With `signing_secret` the timestamp and signature are checked here (401) before the body is parsed (400);
     `ready` is the readiness probe (`Deps.writable`). With `intake` (and the signature checked), message and mention
     events, already verified and parsed, go to it directly (the same `accept_event` Bolt's listeners call, without
     Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written. With `metrics`, GET /metrics
-    serves them.
+    serves them. With `install` (many workspaces) GET INSTALL_PATH and OAUTH_REDIRECT_PATH go to Bolt's OAuth flow.
     """
     if signing_secret is None:
         intake = None  # never skip Bolt's own signature check
@@ -144,6 +146,8 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return events(environ, start_response)
+        if install and path in (INSTALL_PATH, OAUTH_REDIRECT_PATH) and app.oauth_flow is not None:
+            return bolt(environ, start_response)  # many workspaces: Bolt's "Add to Slack" page and OAuth redirect
         if path == HEALTHZ_PATH:
             healthy = ready() if ready is not None else True
             if healthy:
@@ -157,9 +161,11 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
 
 
 def create(app: App, host: str, port: int, signing_secret: str | None, ready: Probe | None = None,
-           threads: int = 16, intake: Intake | None = None, metrics: Metrics | None = None) -> Any:
+           threads: int = 16, intake: Intake | None = None, metrics: Metrics | None = None,
+           install: bool = False) -> Any:
     """The waitress server (not yet running; `.run()` serves until `.close()`): production-grade, pure Python."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app(app, signing_secret, ready, intake=intake, metrics=metrics), host=host, port=port,
+    return create_server(wsgi_app(app, signing_secret, ready, intake=intake, metrics=metrics,
+                                    install=install), host=host, port=port,
                          threads=threads, ident="mirage", max_request_body_size=MAX_BODY_BYTES)

@@ -25,6 +25,7 @@ from bot.policy import ignored
 from bot.service.deps import Deps
 from bot.service.messages import IncomingMessage, count_chatter, is_plain_chatter
 from bot.slack.events import incoming_message, workspace_of
+from bot.slack.teams import Teams
 from bot.store import inbox
 
 log = logging.getLogger(__name__)
@@ -201,13 +202,25 @@ def _store(deps: Deps, read: Read, chatter: bool) -> bool:
         return stored
 
 
-def direct_intake(deps: Deps, bot_user_id: str | None) -> Callable[[dict[str, Any]], bool]:
+def direct_intake(deps: Deps, bot_user_id: str | None, teams: Teams | None = None) -> Callable[[dict[str, Any]], bool]:
     """`accept_event` for the HTTP layer's direct path (bot.slack.http): True when stored (or nothing to store),
-    False when the inbox could not be written (the request is then answered 503)."""
+    False when the inbox could not be written (the request is then answered 503).
+
+    With `teams` (many workspaces) the bot user is the event's workspace's, and an event from a workspace Mirage is
+    not installed in is acknowledged and not stored, with one log line (Slack need not send it again)."""
 
     def take(body: dict[str, Any]) -> bool:
+        bot_user = bot_user_id
+        if teams is not None:
+            workspace = workspace_of(body)
+            team = teams.team(workspace)
+            if team is None:
+                log.warning("event %s refused: Mirage is not installed in workspace %s; not stored",
+                            str(body.get("event_id"))[:MAX_ID], workspace[:MAX_ID])
+                return True
+            bot_user = team.identity.user_id
         try:
-            accept_event(deps, body, bot_user_id)
+            accept_event(deps, body, bot_user)
         except IntakeUnavailable as exc:
             event_id = str(body.get("event_id"))[:MAX_ID]
             log.error("event %s not stored, answered 503 so Slack retries it: %s", event_id, exc,

@@ -184,10 +184,16 @@ def delete_replies(client: WebClient, replies: Sequence[tuple[str, str]]) -> int
 GONE_CHANNEL_ERRORS = frozenset({"is_archived", "channel_not_found"})
 
 
-def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dict[str, Any]], str], None]:
+class NotInstalled(RuntimeError):
+    """Mirage is not installed in the workspace any more (many workspaces): nothing is posted there."""
+
+
+def digest_poster(client: WebClient | Callable[[str], WebClient | None],
+                  deps: Deps) -> Callable[[str, str, list[dict[str, Any]], str], None]:
     """Post a weekly digest; a channel Slack says is archived or gone is marked archived, so it is not tried again.
 
-    The error still propagates, so the digest run is recorded as failed with Slack's reason.
+    The error still propagates, so the digest run is recorded as failed with Slack's reason. `client` is the bot's
+    client, or (many workspaces) a function giving each workspace's (None: not installed, NotInstalled raised).
     """
     from slack_sdk.errors import SlackApiError
 
@@ -195,8 +201,11 @@ def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dic
     from bot.store.engine import session_scope
 
     def post(workspace_id: str, channel_id: str, blocks: list[dict[str, Any]], text: str) -> None:
+        api = client if isinstance(client, WebClient) else client(workspace_id)
+        if api is None:
+            raise NotInstalled(f"Mirage is not installed in workspace {workspace_id}")
         try:
-            client.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
+            api.chat_postMessage(channel=channel_id, blocks=blocks, text=text, unfurl_links=False)
         except SlackApiError as exc:
             deps.metrics.digest_runs.labels("failed").inc()
             if exc.response.get("error") in GONE_CHANNEL_ERRORS:

@@ -8,63 +8,69 @@ replies to it.
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
+import logging
 
 from slack_sdk import WebClient
 
 from bot.service.deps import Deps
 from bot.service.messages import handle_message, replies_to_delete
 from bot.slack.events import incoming_message
-from bot.slack.posting import Permalinks, delete_replies, post_outcome, thread_reader
+from bot.slack.posting import delete_replies, post_outcome, thread_reader
+from bot.slack.teams import BotIdentity, OneWorkspace, Teams
 from bot.store.models import InboxItem
+
+__all__ = ["HELLO", "BotIdentity", "EventProcessor"]
+
+log = logging.getLogger(__name__)
 
 HELLO = ("Hi! I'm Mirage. When a conversation leans on a benchmark score alone, I ask a couple of questions "
          "about real user evidence. Try `/mirage help`, or `/mirage check <a message>`.")
 
 
-@dataclass(frozen=True, slots=True)
-class BotIdentity:
-    """Who Mirage is in the workspace, from the one auth.test at start."""
-
-    user_id: str | None
-    bot_id: str | None = None
-    team_id: str | None = None
-    url: str | None = None
-
-    def mentioned_in(self, text: str) -> bool:
-        return bool(self.user_id) and re.search(rf"<@{re.escape(self.user_id or '')}(\|[^>]*)?>", text) is not None
-
-
 class EventProcessor:
-    """Process one inbox row against the Web API. Raises on failure (the worker retries the row)."""
+    """Process one inbox row against the Web API, with the token and bot identity of the row's workspace. Raises on
+    failure (the worker retries the row). A row of a workspace Mirage is not installed in is finished unprocessed."""
 
-    def __init__(self, client: WebClient, deps: Deps, identity: BotIdentity) -> None:
-        self.client = client
+    def __init__(self, client: WebClient | None, deps: Deps, identity: BotIdentity | None = None, *,
+                 teams: Teams | None = None) -> None:
+        if teams is None:
+            if client is None or identity is None:
+                raise ValueError("EventProcessor needs a client and the bot identity, or teams")
+            teams = OneWorkspace(client, identity)
         self.deps = deps
-        self.identity = identity
-        self.links = Permalinks(identity.url)
+        self.teams = teams
+
+    @classmethod
+    def for_teams(cls, teams: Teams, deps: Deps) -> EventProcessor:
+        """Many workspaces: each row handled with its own workspace's client and bot identity."""
+        return cls(None, deps, teams=teams)
 
     def __call__(self, item: InboxItem) -> None:
+        team = self.teams.team(item.workspace_id)
+        if team is None:
+            log.warning("inbox row %s: Mirage is not installed in workspace %s (uninstalled or token revoked); "
+                        "not processed, nothing posted", item.id, item.workspace_id[:64])
+            return
+        client, identity = team.client, team.identity
         body = json.loads(item.payload or "{}")
         event = body.get("event") or {}
         if item.kind == "deleted":
             deleted_ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
             replies = replies_to_delete(self.deps, item.workspace_id, item.channel_id, str(deleted_ts))
-            delete_replies(self.client, replies)
+            delete_replies(client, replies)
             return
-        message = incoming_message(body, event, self.identity.user_id)
+        message = incoming_message(body, event, identity.user_id)
         facts = message.facts
         outcome = handle_message(
             self.deps,
             message,
-            fetch_thread=thread_reader(self.client, message.channel_id, facts.thread_key, facts.ts),
-            permalink=self.links.reader(message.channel_id, facts.ts, facts.thread_ts),
+            fetch_thread=thread_reader(client, message.channel_id, facts.thread_key, facts.ts),
+            permalink=team.links.reader(message.channel_id, facts.ts, facts.thread_ts),
             inbox_id=item.id,
         )
         if outcome.fired or outcome.duplicate:
-            post_outcome(self.client, self.deps, message, outcome, self.identity.user_id)
+            post_outcome(client, self.deps, message, outcome, identity.user_id)
             return
-        if outcome.decision.action == "none" and self.identity.mentioned_in(message.text) and \
+        if outcome.decision.action == "none" and identity.mentioned_in(message.text) and \
                 outcome.decision.reason != "Mirage is off in this channel":
-            self.client.chat_postMessage(channel=message.channel_id, thread_ts=facts.thread_key, text=HELLO)
+            client.chat_postMessage(channel=message.channel_id, thread_ts=facts.thread_key, text=HELLO)

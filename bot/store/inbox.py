@@ -187,3 +187,14 @@ def backlog(s: Session, now: datetime | None = None) -> tuple[dict[str, int], fl
         return found, 0.0
     oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
     return found, max(0.0, ((now or _now()) - oldest).total_seconds())
+
+
+def drop_workspace(s: Session, workspace_id: str, reason: str) -> int:
+    """Pending rows of a workspace that removed Mirage, finished unprocessed: their payload (message text) is
+    dropped and `reason` kept. Rows a worker holds right now are left to it (it finds no installation)."""
+    result = s.execute(
+        update(TABLE)
+        .where(TABLE.c.workspace_id == workspace_id, TABLE.c.state == "pending")
+        .values(state="done", finished_at=_now(), payload=None, error=reason[:MAX_ERROR])
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

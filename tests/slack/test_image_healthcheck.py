@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.slack.paths import HEALTHZ_PATH
 
 from .bot_process import BotProcess, bot_env
-from .double import SlackDouble
 
 HEALTHCHECK = Path(__file__).resolve().parents[2] / "deploy" / "healthcheck.py"
 

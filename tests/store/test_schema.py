@@ -12,15 +12,18 @@ from sqlmodel import SQLModel
 
 from bot.store.engine import current_revision, head_revision, make_engine, session_scope, upgrade_database
 from bot.store.incidents import record_incident
+from bot.store.oauth_tables import OAUTH_TABLES, target_metadata
 
 from ..pg import PgServer
 from .factory import incident
 
 
 def _diffs(engine: Engine) -> list[object]:
+    """What Alembic's autogenerate would change: Mirage's tables and slack_sdk's OAuth store tables, compared
+    deliberately (both are created by the migrations; a slack_sdk upgrade that changes its tables shows here)."""
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return list(compare_metadata(context, SQLModel.metadata))
+        return list(compare_metadata(context, target_metadata()))
 
 
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
@@ -31,6 +34,7 @@ def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     assert current_revision(engine) == head_revision()
     assert _diffs(engine) == []
     assert set(inspect(engine).get_table_names()) >= {t.name for t in SQLModel.metadata.sorted_tables}
+    assert set(inspect(engine).get_table_names()) >= set(OAUTH_TABLES)
 
 
 def test_migrations_match_the_models_on_postgres(pg: PgServer) -> None:
@@ -40,6 +44,17 @@ def test_migrations_match_the_models_on_postgres(pg: PgServer) -> None:
         upgrade_database(engine)
         assert current_revision(engine) == head_revision()
         assert _diffs(engine) == []
+        assert set(inspect(engine).get_table_names()) >= set(OAUTH_TABLES)
+
+
+def test_drift_check_sees_the_oauth_tables(tmp_path: Path) -> None:
+    """The drift check covers slack_sdk's tables: without them in the database it reports them as missing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade_database(engine)
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE slack_oauth_states"))
+    added = [d for d in _diffs(engine) if isinstance(d, tuple) and d[0] == "add_table"]
+    assert [d[1].name for d in added] == ["slack_oauth_states"]
 
 
 def test_upgrade_twice_is_harmless(engine: Engine) -> None:
@@ -88,3 +103,21 @@ def test_datetimes_come_back_as_utc(engine: Engine) -> None:
         assert row.created_at == local
         assert row.created_at.utcoffset() == timedelta(0)
         assert row.created_at.hour == 10
+
+
+def test_migration_0005_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    """0005 is reversible: down to 0004 drops exactly slack_sdk's three tables, up again brings them back."""
+    from alembic import command
+
+    from bot.store.engine import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    upgrade_database(engine)
+    before = set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "0004")
+    assert current_revision(engine) == "0004"
+    assert before - set(inspect(engine).get_table_names()) == set(OAUTH_TABLES)
+    upgrade_database(engine)
+    assert set(inspect(engine).get_table_names()) == before
+    assert _diffs(engine) == []

@@ -55,6 +55,18 @@ class Call:
         return json.dumps(self.body, sort_keys=True)
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """A workspace of the double (many-workspace tests): what installing Mirage there hands out."""
+
+    team_id: str
+    name: str
+    token: str
+    code: str
+    bot_user: str
+    bot_id: str
+
+
 @dataclass
 class SlackDouble:
     """Records every call and answers per method; `start()` (or `with`) serves it on a free loopback port."""
@@ -68,6 +80,9 @@ class SlackDouble:
     drop_posts: bool = False  # chat.postMessage answers but the message never appears (lost on the way)
     first_reply_at: dict[str, float] = field(default_factory=dict)  # thread_ts sent -> monotonic time of 1st reply
     reply_counts: dict[str, int] = field(default_factory=dict)  # thread_ts sent -> replies (more than 1: a duplicate)
+    workspaces: dict[str, Workspace] = field(default_factory=dict)  # bot token -> the workspace it belongs to
+    codes: dict[str, str] = field(default_factory=dict)  # OAuth code -> the bot token oauth.v2.access hands out
+    revoked: set[str] = field(default_factory=set)  # tokens Slack no longer accepts (invalid_auth)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -122,6 +137,19 @@ class SlackDouble:
         with self._lock:
             return [m for m in self.posted if m["channel"] == channel and m["thread_ts"] == thread_ts]
 
+    def add_workspace(self, team_id: str, name: str) -> Workspace:
+        """A workspace that can install Mirage: its OAuth code, and the bot token and bot user it will get."""
+        suffix = team_id.lower()
+        workspace = Workspace(team_id=team_id, name=name, token=f"xoxb-{suffix}-token", code=f"code-{suffix}",
+                              bot_user=f"UBOT{team_id}", bot_id=f"BBOT{team_id}")
+        self.workspaces[workspace.token] = workspace
+        self.codes[workspace.code] = workspace.token
+        return workspace
+
+    def tokens_of(self, method: str) -> list[str]:
+        """The bearer token of every call of `method`, in order."""
+        return [c.headers.get("Authorization", "").removeprefix("Bearer ") for c in self.of(method)]
+
     def methods(self, ignore: tuple[str, ...] = ("auth.test",)) -> list[str]:
         return [c.method for c in self.calls if c.method not in ignore]
 
@@ -146,14 +174,31 @@ class SlackDouble:
             if queued:
                 return queued.pop(0)
             ts = f"1800000000.{next(self._ts):06d}"
-            call.answer = self.answer(method, body, ts)
+            token = headers.get("Authorization", "").removeprefix("Bearer ")
+            call.answer = self.answer(method, body, ts, token)
         delay = self.delays.get(method)
         if delay:
             threading.Event().wait(delay)  # a slow Web API: done, but the client may time out before it hears so
         return Canned(call.answer)
 
-    def answer(self, method: str, body: dict[str, Any], ts: str) -> dict[str, Any]:
+    def answer(self, method: str, body: dict[str, Any], ts: str, token: str = "") -> dict[str, Any]:
         channel = body.get("channel")
+        if token in self.revoked:
+            return {"ok": False, "error": "invalid_auth"}
+        workspace = self.workspaces.get(token)
+        if method == "oauth.v2.access":
+            granted = self.workspaces.get(self.codes.get(str(body.get("code")), ""))
+            if granted is None:
+                return {"ok": False, "error": "invalid_code"}
+            return {"ok": True, "app_id": "A0MIRAGE", "authed_user": {"id": f"UINSTALLER{granted.team_id}"},
+                    "scope": "channels:history,chat:write,commands", "token_type": "bot",
+                    "access_token": granted.token, "bot_user_id": granted.bot_user,
+                    "team": {"id": granted.team_id, "name": granted.name}, "enterprise": None,
+                    "is_enterprise_install": False}
+        if method == "auth.test" and workspace is not None:
+            return {"ok": True, "user_id": workspace.bot_user, "bot_id": workspace.bot_id,
+                    "team_id": workspace.team_id, "user": "mirage", "team": workspace.name,
+                    "url": f"https://{workspace.team_id.lower()}.slack.com/"}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": self.team, "user": "mirage",
                     "team": "Test", "url": "https://test.slack.com/"}

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.store.oauth_tables import target_metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -14,7 +13,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=target_metadata(),  # Mirage's tables and slack_sdk's OAuth tables
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
