@@ -2,9 +2,12 @@
 
 score = w * p + (1 - w) * r, where p is the classifier's probability of a claim and r the rules' best-card score
 (0 when no card cue matched), plus `rule_boost * r` when the rules fire on their own; when a rule veto applies (user
-evidence, doubt, caution, reported speech, systems talk) the score is multiplied by (1 - veto). The weights and
-both cut-offs are chosen on the real-derived dev split
-by `mirage train` and recorded in the model's manifest.
+evidence, doubt, caution, reported speech, systems talk) the score is multiplied by (1 - veto).
+
+The reply tier is the score at or above `reply`, or agreement: the rules fire on their own (no veto) with a score of
+at least `agree_rule` while the classifier gives at least `agree_model`. Two readings that mostly err on different
+messages are surer together than either alone. The weights, both cut-offs and the agreement bars are chosen on the
+real-derived dev split by `mirage train` and recorded in the model's manifest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ class Blend:
     rule_boost: float = 0.0
     reply: float = 0.6  # at or above: the reply tier (precision >= 0.95 on the real-derived dev split)
     probable: float = 0.45  # at or above (and below reply): the probable tier (precision about 0.8)
+    agree_rule: float = 2.0  # rules firing at or above this score ... (above 1: no agreement path)
+    agree_model: float = 2.0  # ... with the classifier at or above this probability: the reply tier too
 
     def score(self, rule_score: float, probability: float, vetoed: bool, rules_fire: bool = False) -> float:
         blended = self.model_weight * probability + (1.0 - self.model_weight) * rule_score
@@ -28,8 +33,12 @@ class Blend:
             blended += self.rule_boost * rule_score
         return min(1.0, blended * (1.0 - self.veto) if vetoed else blended)
 
-    def tier(self, score: float) -> Tier | None:
-        if score >= self.reply:
+    def agrees(self, rule_score: float, probability: float, vetoed: bool, rules_fire: bool) -> bool:
+        """The rules (firing, no veto) and the classifier both clear their agreement bars."""
+        return rules_fire and not vetoed and rule_score >= self.agree_rule and probability >= self.agree_model
+
+    def tier(self, score: float, agreed: bool = False) -> Tier | None:
+        if score >= self.reply or agreed:
             return "reply"
         if score >= self.probable:
             return "probable"

@@ -40,11 +40,31 @@ class CardScores:
         return max(self.cards, key=lambda c: self.cards[c]) if self.cards else None
 
 
+MAX_REPEATS = 3  # occurrences of one word the model reads
+MAX_MODEL_WORDS = 300  # words of a message the model reads (training messages are well under this)
+
+
 def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool) -> list[str]:
     """The tokens the classifier reads: the cleaned message's tokens (as the rule pipeline split them), then (when
     the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence."""
     marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if use_features else []
-    return [w for w in words if not w.isspace()] + marks
+    return _bounded([w for w in words if not w.isspace()]) + marks
+
+
+def _bounded(words: list[str]) -> list[str]:
+    """At most MAX_REPEATS of each word and MAX_MODEL_WORDS in all: a bag of words sums its words, so a pasted log
+    or a word repeated a thousand times would otherwise drown the sentence that makes the claim, and the model was
+    trained on messages of a few hundred characters."""
+    seen: dict[str, int] = {}
+    kept: list[str] = []
+    for word in words:
+        key = word.lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= MAX_REPEATS:
+            kept.append(word)
+            if len(kept) == MAX_MODEL_WORDS:
+                break
+    return kept
 
 
 class Classifier:

@@ -246,8 +246,9 @@ class Detector:
             probability = None
         else:
             probability = scores.claim
-            confidence = self.classifier.blend.score(rules.score, scores.claim, rules.veto is not None, rules.fires)
-            tier = self.classifier.blend.tier(confidence)
+            blend, vetoed = self.classifier.blend, rules.veto is not None
+            confidence = blend.score(rules.score, scores.claim, vetoed, rules.fires)
+            tier = blend.tier(confidence, blend.agrees(rules.score, scores.claim, vetoed, rules.fires))
         if tier is None:
             triggers = rules.triggers if rules.card is not None else ()
             reason = rules.reason if rules.veto or not rules.fires else f"too weak to call a claim ({confidence:.2f})"

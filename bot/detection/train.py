@@ -30,6 +30,8 @@ CONFIG_PATH = Path(__file__).resolve().parent / "textcat.cfg"
 WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 VETOES = (0.0, 0.25, 0.5, 1.0)
 BOOSTS = (0.0, 0.1, 0.2, 0.3)
+NO_AGREEMENT = (2.0, 2.0)
+AGREEMENTS = (NO_AGREEMENT, *itertools.product((0.5, 0.6, 0.7, 0.8, 0.9), (0.6, 0.7, 0.8, 0.85, 0.9)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,11 @@ class Signal:
     def scored(self, blend: Blend) -> float:
         return blend.score(self.rule_score, self.probability, self.vetoed, self.rules_fire) if self.anchored else 0.0
 
+    def replies(self, blend: Blend) -> bool:
+        """In the reply tier: the score at the reply cut, or the rules and the classifier agreeing."""
+        return self.anchored and (self.scored(blend) >= blend.reply
+                                  or blend.agrees(self.rule_score, self.probability, self.vetoed, self.rules_fire))
+
 
 def read_rows(path: Path) -> list[Row]:
     rows = []
@@ -73,12 +80,15 @@ def resolve(root: Path, patterns: Iterable[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def data_hash(root: Path, files: Sequence[Path], config_text: str) -> str:
-    """One hash over the config and every data file (names relative to `root`, then contents)."""
+def data_hash(root: Path, files: Sequence[Path], config_text: str, examples: Sequence[Row] = ()) -> str:
+    """One hash over the config, every data file (names relative to `root`, then contents) and the cards' own
+    examples (they are trained on too)."""
     digest = hashlib.sha256(config_text.encode("utf-8"))
     for path in files:
         digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    for row in examples:
+        digest.update(f"{row.pattern or NO_CLAIM}\t{row.text}".encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -148,9 +158,9 @@ def cut_at_precision(scored: Sequence[tuple[float, bool]], precision: float, min
     return best
 
 
-def _at(signals_: Sequence[Signal], blend: Blend, cut: float) -> tuple[float, float]:
-    """(precision, recall) of the messages the blend scores at or above `cut`."""
-    fired = [s for s in signals_ if s.anchored and s.scored(blend) >= cut]
+def _at(signals_: Sequence[Signal], blend: Blend, cut: float | None = None) -> tuple[float, float]:
+    """(precision, recall) of the reply tier, or (with `cut`) of the messages scored at or above it or replied to."""
+    fired = [s for s in signals_ if s.replies(blend) or (cut is not None and s.anchored and s.scored(blend) >= cut)]
     tp = sum(s.is_claim for s in fired)
     claims = sum(s.is_claim for s in signals_) or 1
     return (tp / len(fired) if fired else 1.0), tp / claims
@@ -165,10 +175,10 @@ def choose_blend(
     synthetic_bar: tuple[float, float] = (0.97, 0.90),
     examples: Sequence[Signal] = (),
 ) -> tuple[Blend, dict[str, float]]:
-    """The (weight, veto) whose reply cut keeps real-derived dev precision at the target with the most recall,
-    among those that also keep the synthetic Slack-style sets at their bar (precision, recall) at the same cut
-    (when none does, the one closest to it); the cards' own examples must hold (every match example at or above
-    the reply cut, every no_match example below it). Then the probable cut below the reply cut."""
+    """The (weight, veto, boost) and agreement bars whose reply tier keeps real-derived dev precision at the target
+    with the most recall, among those that also keep the synthetic Slack-style sets at their bar (precision, recall)
+    (when none does, the one closest to it); the cards' own examples must hold (every match example replied to,
+    no no_match example). Then the probable cut below the reply cut."""
     best: tuple[tuple[bool, float], Blend, float] | None = None
     for weight, veto, boost in itertools.product(WEIGHTS, VETOES, BOOSTS):
         blend = Blend(weight, veto, boost, 1.0, 1.0)
@@ -176,34 +186,33 @@ def choose_blend(
         reply = cut_at_precision(scored, reply_precision, min_fires)
         if reply is None:
             continue
-        if any((s.scored(blend) >= reply) != s.is_claim for s in examples):
-            continue
-        recall = _at(dev, blend, reply)[1]
-        synth_p, synth_r = _at(synthetic, blend, reply) if synthetic else (1.0, 1.0)
-        meets = synth_p >= synthetic_bar[0] and synth_r >= synthetic_bar[1]
-        key = (meets, recall if meets else recall + synth_r)
-        if best is None or key > best[0]:
-            probable = cut_at_precision(scored, probable_precision, min_fires) or reply
-            best = (key, Blend(weight, veto, boost, round(reply, 4), round(min(probable, reply), 4)), recall)
+        probable = min(cut_at_precision(scored, probable_precision, min_fires) or reply, reply)
+        for agree_rule, agree_model in AGREEMENTS:
+            candidate = Blend(weight, veto, boost, reply, probable, agree_rule, agree_model)
+            if any(s.replies(candidate) != s.is_claim for s in examples):
+                continue
+            precision, recall = _at(dev, candidate)
+            if precision < reply_precision:
+                continue
+            synth_p, synth_r = _at(synthetic, candidate) if synthetic else (1.0, 1.0)
+            meets = synth_p >= synthetic_bar[0] and synth_r >= synthetic_bar[1]
+            key = (meets, recall if meets else recall + synth_r)
+            if best is None or key > best[0]:
+                best = (key, candidate, recall)
     if best is None:
         return Blend(0.0, 1.0, 0.0, 0.6, 0.6), {"reply_recall": 0.0}
-    synth_p, synth_r = _at(synthetic, best[1], best[1].reply) if synthetic else (1.0, 1.0)
+    synth_p, synth_r = _at(synthetic, best[1]) if synthetic else (1.0, 1.0)
     return best[1], {"reply_recall": round(best[2], 4), "synthetic_precision": round(synth_p, 4),
                      "synthetic_recall": round(synth_r, 4), "synthetic_bar_met": float(best[0][0])}
 
 
 def dev_metrics(dev: Sequence[Signal], blend: Blend) -> dict[str, float]:
-    def at(cut: float) -> dict[str, float]:
-        tp = sum(1 for s in dev if s.anchored and s.is_claim and score(s) >= cut)
-        fp = sum(1 for s in dev if s.anchored and not s.is_claim and score(s) >= cut)
-        claims = sum(s.is_claim for s in dev) or 1
-        return {"precision": round(tp / (tp + fp), 4) if tp + fp else 1.0, "recall": round(tp / claims, 4)}
-
-    def score(s: Signal) -> float:
-        return s.scored(blend)
+    def at(cut: float | None) -> dict[str, float]:
+        precision, recall = _at(dev, blend, cut)
+        return {"precision": round(precision, 4), "recall": round(recall, 4)}
 
     return {"items": len(dev), "claims": sum(s.is_claim for s in dev),
-            **{f"reply_{k}": v for k, v in at(blend.reply).items()},
+            **{f"reply_{k}": v for k, v in at(None).items()},
             **{f"probable_or_reply_{k}": v for k, v in at(blend.probable).items()}}
 
 
@@ -217,9 +226,11 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     use_features = bool(settings["rule_features"])
     rows: list[Row] = []
     for path in synthetic:
-        rows += read_rows(path)
+        rows += read_rows(path) * int(settings.get("synthetic_weight", 1))
     for path in real:
         rows += read_rows(path) * int(settings["real_weight"])
+    examples = card_examples(catalog)
+    rows += examples * int(settings.get("card_example_weight", 0))  # the cards' examples must hold: learn them
     if settings.get("skip_borderline", False):
         rows = [r for r in rows if r.clarity != "borderline"]
     labels = [*sorted({r.pattern for r in rows if r.pattern} | {card.id for card in catalog.cards}), NO_CLAIM]
@@ -235,7 +246,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
                                  int(settings["min_reply_fires"]), signals(detector, synthetic_rows),
                                  (float(settings["synthetic_precision"]), float(settings["synthetic_recall"])),
-                                 signals(detector, card_examples(catalog)))
+                                 signals(detector, examples))
     files = [*synthetic, *real, dev_path]
     manifest = {
         "component": "textcat",
@@ -245,7 +256,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         "spacy_version": spacy.about.__version__,
         "seed": int(settings["seed"]),
         "rule_features": use_features,
-        "data_hash": data_hash(root, files, config_text),
+        "data_hash": data_hash(root, files, config_text, examples),
         "data_files": [str(p.relative_to(root)) for p in files],
         "training_lines": len(rows),
         "blend": asdict(blend),

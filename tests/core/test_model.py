@@ -9,8 +9,10 @@ import spacy
 from spacy.util import load_config
 from thinc.api import Config
 
+from bot.catalog import load_catalog
 from bot.detection.classifier import MODEL_DIR
-from bot.detection.train import CONFIG_PATH, data_hash, training_files
+from bot.detection.train import CONFIG_PATH, card_examples, data_hash, training_files
+from bot.settings import default_rules_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_MODEL_BYTES = 10 * 1024 * 1024
@@ -41,8 +43,9 @@ def test_model_is_in_step_with_its_data_and_config() -> None:
     synthetic, real, dev = training_files(ROOT, config)
     files = [*synthetic, *real, dev]
     assert [str(p.relative_to(ROOT)) for p in files] == _manifest()["data_files"]
-    assert data_hash(ROOT, files, CONFIG_PATH.read_text(encoding="utf-8")) == _manifest()["data_hash"], (
-        "training data or config changed: run `mirage train` and commit bot/detection/trained"
+    examples = card_examples(load_catalog(default_rules_dir()))
+    assert data_hash(ROOT, files, CONFIG_PATH.read_text(encoding="utf-8"), examples) == _manifest()["data_hash"], (
+        "training data, card examples or config changed: run `mirage train` and commit bot/detection/trained"
     )
 
 
