@@ -91,6 +91,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("store", ("bot.store",)),
     ("services", ("bot.service",)),
     ("slack", ("bot.slack", "bot.digest.schedule")),
+    ("runtime (the parts `mirage run --role` starts)", ("bot.runtime",)),
     ("console and replay", ("bot.console", "bot.replay")),
     ("bench", ("bot.bench",)),
     ("cli", ("bot.cli", "bot.__main__", "bot")),

@@ -101,6 +101,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
 
     from bot.catalog import load_catalog
     from bot.detection import Detector
+    from bot.runtime.probes import probe_routes
     from bot.service.deps import Deps
     from bot.service.worker import InboxWorker
     from bot.settings import Settings
@@ -130,7 +131,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         app = build_app(settings, deps, client=client, authorization=authorization)
         worker = InboxWorker(deps, EventProcessor(client, deps, identity), threads=settings.inbox_workers)
         worker.start()
-        server = create_server(wsgi_app(app, SECRET, deps.writable, intake=direct_intake(deps, identity.user_id)),
+        server = create_server(wsgi_app(app, SECRET, probe_routes(deps), intake=direct_intake(deps, identity.user_id)),
                                host="127.0.0.1", port=0, threads=16)
         app_port = int(server.effective_port)  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -37,12 +38,15 @@ class BotIdentity:
 
 
 class EventProcessor:
-    """Process one inbox row against the Web API. Raises on failure (the worker retries the row)."""
+    """Process one inbox row against the Web API. Raises on failure (the worker retries the row). `pace(channel)`
+    waits for the channel's posting slot before each message (bot.slack.pace.ChannelPace, shared by the threads)."""
 
-    def __init__(self, client: WebClient, deps: Deps, identity: BotIdentity) -> None:
+    def __init__(self, client: WebClient, deps: Deps, identity: BotIdentity,
+                 pace: Callable[[str], None] | None = None) -> None:
         self.client = client
         self.deps = deps
         self.identity = identity
+        self.pace = pace
         self.links = Permalinks(identity.url)
 
     def __call__(self, item: InboxItem) -> None:
@@ -63,8 +67,10 @@ class EventProcessor:
             inbox_id=item.id,
         )
         if outcome.fired or outcome.duplicate:
-            post_outcome(self.client, self.deps, message, outcome, self.identity.user_id)
+            post_outcome(self.client, self.deps, message, outcome, self.identity.user_id, self.pace)
             return
         if outcome.decision.action == "none" and self.identity.mentioned_in(message.text) and \
                 outcome.decision.reason != "Mirage is off in this channel":
+            if self.pace is not None:
+                self.pace(message.channel_id)
             self.client.chat_postMessage(channel=message.channel_id, thread_ts=facts.thread_key, text=HELLO)

@@ -171,3 +171,9 @@ def purge_finished(s: Session, before: datetime) -> int:
         delete(InboxItem).where(col(InboxItem.state).in_(("done", "failed")), col(InboxItem.finished_at) < before)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending_count(s: Session, up_to: int) -> int:
+    """Pending rows, counted up to `up_to` (a bounded count: readiness must stay cheap under any backlog)."""
+    due = select(TABLE.c.id).where(TABLE.c.state == "pending").limit(up_to).subquery()
+    return int(s.scalar(select(func.count()).select_from(due)) or 0)
