@@ -40,7 +40,9 @@ def start_scheduler(deps: Deps, client: WebClient) -> Jobs | None:
 
     def digest_job() -> object:
         remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
-        return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
+        posted = post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
+        log.info("digest run finished: %d posted by this process", len(posted))
+        return posted
 
     def retention_job() -> object:
         return purge_expired(engine, settings, datetime.now(UTC))
