@@ -9,8 +9,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
+from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 from bot.store.engine import make_engine, upgrade_database
-from bot.store.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 
 ENV_URL = "MIRAGE_TEST_PG_URL"
 TEMPLATE = f"mirage_template_{os.getpid()}"

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import Engine, text
 
-from bot.digest.week import IsoWeek
 from bot.domain import ACTIONS as DOMAIN_ACTIONS
 from bot.domain import VERDICTS, Action
+from bot.week import IsoWeek
 
 WORKSPACE = "T0BENCH"
 CARDS = (("FM-16", "live"), ("RF-39", "shadow"))
@@ -189,8 +189,8 @@ def run(
     no_postgres: Annotated[bool, typer.Option("--no-postgres", help="Only benchmark SQLite.")] = False,
 ) -> None:
     """Seed INCIDENTS over CHANNELS and WEEKS, then time the weekly digest query on SQLite and PostgreSQL."""
+    from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
     from bot.store.engine import make_engine
-    from bot.store.pgserver import PostgresUnavailable, ThrowawayPostgres, create_database, drop_database
 
     seed = Seed(incidents, channels, weeks, IsoWeek.of(datetime.now(UTC)).previous())
     typer.echo(f"{incidents:,} incidents, {channels} channels, {weeks} weeks; digest week {seed.last_week}")

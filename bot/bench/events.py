@@ -21,7 +21,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.bench.slack_load import SECRET, _double_main, _event, _sign
+from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support.slack_double import serve_in_child
 
 
 def _sender_main(port: int, rate: int, seconds: int, claim_every: int, results: Any) -> None:
@@ -115,7 +116,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
 
     ctx = mp.get_context("spawn")
     port_q, stop = ctx.Queue(), ctx.Event()
-    double = ctx.Process(target=_double_main, args=(port_q, stop), daemon=True)
+    double = ctx.Process(target=serve_in_child, args=(port_q, stop), daemon=True)
     double.start()
     double_port = int(port_q.get(timeout=30))
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,7 +209,7 @@ def _scale(scale: str | None, web: int, workers: int, rate: int, seconds: int, c
            drain: float) -> None:
     """The multi-process runs (bot.bench.scale), printed as a Markdown table."""
     from bot.bench.scale import HEADER, run_scale, run_table, table_row
-    from bot.store.pgserver import PostgresUnavailable
+    from bot.bench.support.pgserver import PostgresUnavailable
 
     try:
         counts = [int(k) for k in scale.split(",")] if scale else []

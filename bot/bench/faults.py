@@ -1,7 +1,7 @@
 """What faults cost under load (`mirage bench events` prints these after the steady-state numbers).
 
-The real `mirage run --http` runs as a subprocess against the Web API double of `bot.bench.events`, fed signed
-events at a steady rate. Two faults:
+The real `mirage run --http` runs as a subprocess against the Web API double of
+`bot.bench.support.slack_double`, fed signed events at a steady rate. Two faults:
 
 - **database outage**: PostgreSQL (a throwaway server) is stopped for `outage` seconds mid-stream, then started;
 - **SIGKILL**: the bot (SQLite) is killed with SIGKILL mid-stream and started again at once.
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.bench.slack_load import SECRET, _double_main, _event, _sign
-from bot.store.pgserver import PostgresUnavailable, ThrowawayPostgres, free_port
+from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, free_port
+from bot.bench.support.slack_double import serve_in_child
 
 RETRY_ROUNDS = 5
 START_COMMAND = "import sys; from bot.cli.main import main; sys.argv[0] = 'mirage'; main()"
@@ -160,7 +161,7 @@ def _store_counts(url: str) -> tuple[set[str], dict[str, int]]:
 def _run(fault: str, rate: int, seconds: int, claim_every: int, outage: float, work: Path) -> FaultReport:
     ctx = mp.get_context("spawn")
     port_q, stop = ctx.Queue(), ctx.Event()
-    double = ctx.Process(target=_double_main, args=(port_q, stop), daemon=True)
+    double = ctx.Process(target=serve_in_child, args=(port_q, stop), daemon=True)
     double.start()
     double_port = int(port_q.get(timeout=30))
     pg: ThrowawayPostgres | None = None

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.faults import START_COMMAND
-from bot.bench.slack_load import SECRET, _double_main, _event, _sign
-from bot.store.pgserver import ThrowawayPostgres, free_port
+from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support.pgserver import ThrowawayPostgres, free_port
+from bot.bench.support.slack_double import serve_in_child
 
 TICKS = os.sysconf("SC_CLK_TCK")
 Sent = tuple[str, bool, float, float, int]  # ts, is a claim, started, ack seconds, status
@@ -187,7 +188,7 @@ def run_scale(web: int, workers: int, rate: int, seconds: int, claim_every: int 
     pg = server or ThrowawayPostgres().start()
     ctx = mp.get_context("spawn")
     port_q, stop = ctx.Queue(), ctx.Event()
-    double = ctx.Process(target=_double_main, args=(port_q, stop), daemon=True)
+    double = ctx.Process(target=serve_in_child, args=(port_q, stop), daemon=True)
     double.start()
     procs: _Processes | None = None
     try:

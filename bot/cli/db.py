@@ -108,7 +108,7 @@ def purge(
         raise fail("--user needs a user id, e.g. U123")
 
     from bot.store.engine import session_scope
-    from bot.store.queries import purge_older_than, purge_user
+    from bot.store.retention import purge_older_than, purge_user
 
     url = current_settings().database_url
     with _engine(url) as engine:

@@ -23,13 +23,14 @@ from bot.cli.loading import catalog_or_exit, fail, one_of
 from bot.digest.build import Digest, build_digest
 from bot.digest.hints import digest_failure_hint
 from bot.digest.render import newest_data_hint, summary, to_json, to_text
-from bot.digest.week import WEEK_RULE, IsoWeek, choose_week
 from bot.settings import Settings
 from bot.slack.blocks import digest_blocks
 from bot.store import load_digest_input, make_engine, session_scope
 from bot.store.digest_queries import active_workspaces, latest_activity
+from bot.store.digest_runs import claim_digest_run, finish_digest_run
 from bot.store.names import workspace_label, workspace_names
-from bot.store.queries import claim_digest_run, finish_digest_run, workspaces
+from bot.store.workspaces import workspaces
+from bot.week import WEEK_RULE, IsoWeek, choose_week
 
 EXIT_NOTHING = 1
 

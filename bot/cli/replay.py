@@ -20,11 +20,11 @@ from bot.cli.context import current_settings
 from bot.cli.dberrors import database_problem, masked
 from bot.cli.loading import EXIT_BAD_INPUT, catalog_or_exit, fail, one_of
 from bot.detection import Detector
-from bot.digest.week import IsoWeek
 from bot.replay.export import ExportError, SlackExport
 from bot.replay.report import PastDigest, ReplayReport, render
 from bot.replay.run import Progress, ReplayOptions, replay
 from bot.replay.store import remember_names
+from bot.week import IsoWeek
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -167,7 +167,7 @@ def _only_live_workspace(engine: Engine) -> str | None:
     from bot.console.chat import WORKSPACE as CONSOLE
     from bot.replay.run import DEFAULT_WORKSPACE
     from bot.store.engine import session_scope
-    from bot.store.queries import workspaces
+    from bot.store.workspaces import workspaces
 
     with session_scope(engine) as s:
         live = [ws for ws in workspaces(s) if ws not in (CONSOLE, DEFAULT_WORKSPACE)]

@@ -22,8 +22,8 @@ from bot.service.deps import Deps
 from bot.service.feedback import give_feedback
 from bot.service.messages import IncomingMessage, handle_message
 from bot.service.model import VERDICTS, Outcome, Verdict
-from bot.store import queries as q
 from bot.store.engine import session_scope
+from bot.store.history import last_reply_at, replies_by_user_since
 
 WORKSPACE = "console"
 CHANNEL = "console"
@@ -150,8 +150,8 @@ class Console:
         now = self.deps.clock()
         midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
         with session_scope(self.deps.engine) as s:
-            return HistoryFacts(last_reply_at=q.last_reply_at(s, WORKSPACE, CHANNEL),
-                                user_replies_today=q.replies_by_user_since(s, WORKSPACE, self.user, midnight))
+            return HistoryFacts(last_reply_at=last_reply_at(s, WORKSPACE, CHANNEL),
+                                user_replies_today=replies_by_user_since(s, WORKSPACE, self.user, midnight))
 
     def _limits(self, word: str) -> None:
         if word in ("on", "off"):

@@ -10,8 +10,8 @@ from typing import Literal
 
 from bot.catalog import Catalog
 from bot.digest.model import TREND_WEEKS, DigestInput, Example
-from bot.digest.week import IsoWeek
 from bot.domain import VERDICTS
+from bot.week import IsoWeek
 
 Direction = Literal["improving", "worsening", "steady", "new"]
 # A trend moves when its least-squares slope is at least this many share points per week (0.02 = 2 points a week).

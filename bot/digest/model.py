@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.digest.week import IsoWeek
+from bot.week import IsoWeek
 
 TREND_WEEKS = 8
 

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from bot.digest.build import ChannelBalance, Digest, ExampleItem
-from bot.digest.week import IsoWeek, span
 from bot.mrkdwn import clip_escaped, escape, neutralise
+from bot.week import IsoWeek, span
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

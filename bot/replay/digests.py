@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from bot.catalog import Catalog
 from bot.digest.build import build_digest
 from bot.digest.render import to_dict, to_text
-from bot.digest.week import IsoWeek
 from bot.replay.report import PastDigest
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
+from bot.week import IsoWeek
 
 
 def past_digests(

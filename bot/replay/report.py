@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.digest.week import IsoWeek
 from bot.replay.export import ExportMessage, Problem, ReadStats
+from bot.week import IsoWeek
 
 TOP_CLAIMS = 20
 

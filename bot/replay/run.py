@@ -25,7 +25,7 @@ from bot.mrkdwn import excerpt
 from bot.replay.export import Conversation, ExportMessage, Filters, SlackExport
 from bot.replay.report import CardInfo, ReplayReport
 from bot.replay.store import DayCounts, ReplayWriter, Written
-from bot.store.queries import NewIncident
+from bot.store.incidents import NewIncident
 
 DEFAULT_WORKSPACE = "replay"
 THREAD_MESSAGES = 20  # the detector reads at most this many earlier messages of a thread

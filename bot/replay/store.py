@@ -25,9 +25,10 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from bot.store.balance import add_daily_balances
 from bot.store.engine import session_scope
+from bot.store.incidents import NewIncident
 from bot.store.models import DailyBalance, Incident
-from bot.store.queries import NewIncident, add_daily_balances
 
 LOOKUP_CHUNK = 500
 INCIDENT_COLUMNS = tuple(c for c in Incident.model_fields if c != "id")

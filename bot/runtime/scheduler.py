@@ -14,7 +14,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.digest.schedule import build_scheduler, post_due_digests, purge_expired
+from bot.jobs.digest import post_due_digests
+from bot.jobs.retention import purge_expired
+from bot.jobs.scheduler import build_scheduler
 from bot.service.deps import Deps
 from bot.slack.names import remember_names
 from bot.slack.posting import digest_poster

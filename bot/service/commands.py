@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from bot.digest.build import build_digest
 from bot.digest.hints import digest_failure_hint
 from bot.digest.render import newest_data_hint, to_text
-from bot.digest.week import WEEK_RULE, choose_week
 from bot.mrkdwn import escape, neutralise, user_mrkdwn
 from bot.policy import CHANNEL_MODES
 from bot.reply import compose_reply, reply_text
@@ -18,9 +17,12 @@ from bot.service.deps import Deps
 from bot.service.model import Answer, Glance
 from bot.service.search import search
 from bot.service.texts import HELP_TEXT, card_list_text, card_text, glance_text
-from bot.store import queries as q
+from bot.store.channels import channel_setting, set_channel_cooldown, set_channel_mode, set_digest
 from bot.store.digest_queries import last_digest_run, latest_activity, load_digest_input
 from bot.store.engine import session_scope
+from bot.store.mutes import mute_user, unmute_user
+from bot.store.stats import channel_stats
+from bot.week import WEEK_RULE, choose_week
 
 STATS_WEEKS = 4
 CARD_ID = re.compile(r"^[A-Za-z]{2}-\d+$")
@@ -114,7 +116,7 @@ def glance_since(deps: Deps, workspace_id: str, channel_ids: list[str], since: d
     glance = Glance(weeks=STATS_WEEKS)
     with session_scope(deps.engine) as s:
         for channel_id in channel_ids:
-            stats = q.channel_stats(s, workspace_id, channel_id, since)
+            stats = channel_stats(s, workspace_id, channel_id, since)
             for card, n in stats.claims_by_card.items():
                 glance.claims_by_card[card] = glance.claims_by_card.get(card, 0) + n
             for verdict, n in stats.feedback.items():
@@ -146,7 +148,7 @@ def _digest(deps: Deps, call: CommandCall, rest: str) -> Answer:
     choice = rest.strip().lower()
     if choice in ("on", "off"):
         with deps.writing() as s:
-            q.set_digest(s, call.workspace_id, call.channel_id, choice == "on")
+            set_digest(s, call.workspace_id, call.channel_id, choice == "on")
         deps.forget_channel(call.workspace_id, call.channel_id)
         said = (
             f"will get Mirage's weekly digest ({digest_schedule(deps)}; Mirage must be a member of the channel to "
@@ -180,14 +182,14 @@ def _mode(deps: Deps, call: CommandCall, rest: str) -> Answer:
     mode = rest.lower()
     if mode not in CHANNEL_MODES:
         with session_scope(deps.engine) as s:
-            current = q.channel_setting(s, call.workspace_id, call.channel_id).mode
+            current = channel_setting(s, call.workspace_id, call.channel_id).mode
         unknown = f"There is no mode `{user_mrkdwn(rest[:30])}`, so nothing changed. " if rest else ""
         return _answer(f"{unknown}This channel's mode is *{current}*. Set it with "
                        f"`/mirage mode {'|'.join(CHANNEL_MODES)}`:\n"
                        "• reply: ask in the thread • ephemeral: only the author sees it • reaction: a :mag: only\n"
                        "• shadow: log for the digest, never post • off: leave this channel alone")
     with deps.writing() as s:
-        q.set_channel_mode(s, call.workspace_id, call.channel_id, mode)
+        set_channel_mode(s, call.workspace_id, call.channel_id, mode)
     deps.forget_channel(call.workspace_id, call.channel_id)
     return _answer(f"<@{escape(call.user_id)}> set Mirage to *{mode}* in this channel.", public=True)
 
@@ -197,7 +199,7 @@ def _cooldown(deps: Deps, call: CommandCall, rest: str) -> Answer:
     word = rest.lower()
     if not word:
         with session_scope(deps.engine) as s:
-            own = q.channel_setting(s, call.workspace_id, call.channel_id).cooldown_minutes
+            own = channel_setting(s, call.workspace_id, call.channel_id).cooldown_minutes
         now = (f"{own} minutes (set for this channel)" if own is not None
                else f"{deps.settings.cooldown_minutes} minutes (the workspace default)")
         return _answer(f"After a reply Mirage stays quiet in this channel for {now}. Change it with "
@@ -213,7 +215,7 @@ def _cooldown(deps: Deps, call: CommandCall, rest: str) -> Answer:
                            "`/mirage cooldown off` or `/mirage cooldown default`.")
         minutes = int(duration.total_seconds() // 60)
     with deps.writing() as s:
-        q.set_channel_cooldown(s, call.workspace_id, call.channel_id, minutes)
+        set_channel_cooldown(s, call.workspace_id, call.channel_id, minutes)
     deps.forget_channel(call.workspace_id, call.channel_id)
     said = ("no cooldown" if minutes == 0 else f"the workspace default ({deps.settings.cooldown_minutes} min)"
             if minutes is None else f"a {minutes}-minute cooldown")
@@ -231,14 +233,14 @@ def _mute(deps: Deps, call: CommandCall, rest: str) -> Answer:
                            "`/mirage mute 1w`, or `/mirage mute` (until you unmute).")
         until = deps.clock() + duration
     with deps.writing() as s:
-        q.mute_user(s, call.workspace_id, call.user_id, until)
+        mute_user(s, call.workspace_id, call.user_id, until)
     when = "until you `/mirage unmute`" if until is None else f"until {until:%Y-%m-%d %H:%M} UTC"
     return _answer(f"Done: I won't reply to your messages {when}.")
 
 
 def _unmute(deps: Deps, call: CommandCall, rest: str) -> Answer:
     with deps.writing() as s:
-        was_muted = q.unmute_user(s, call.workspace_id, call.user_id)
+        was_muted = unmute_user(s, call.workspace_id, call.user_id)
     return _answer("Welcome back: I may ask about benchmark-only claims in your messages again."
                    if was_muted else "You weren't muted.")
 

@@ -18,7 +18,7 @@ from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.policy import Caps, ChannelFacts
 from bot.settings import Settings
-from bot.store import queries as q
+from bot.store.channels import channel_setting
 from bot.store.engine import session_scope
 
 
@@ -98,7 +98,7 @@ class Deps:
         if cached is not None and time.monotonic() - cached[0] < self.settings_ttl:
             return cached[1]
         with session_scope(self.engine) as s:
-            setting = q.channel_setting(s, workspace_id, channel_id)
+            setting = channel_setting(s, workspace_id, channel_id)
             facts = ChannelFacts(mode=setting.mode, cooldown_minutes=setting.cooldown_minutes)  # type: ignore[arg-type]
         self._channels[key] = (time.monotonic(), facts)
         return facts

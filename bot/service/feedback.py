@@ -10,7 +10,7 @@ from bot.domain import COLLAPSING_VERDICTS, Verdict
 from bot.service.deps import Deps
 from bot.service.model import Answer
 from bot.service.texts import thanks_text
-from bot.store import queries as q
+from bot.store.feedback import record_feedback
 from bot.store.models import Feedback, Incident
 
 LABELS: dict[str, str] = {"helpful": "helpful", "not_relevant": "not relevant", "has_evidence": "we have user evidence"}
@@ -49,7 +49,7 @@ def give_feedback(
             return FeedbackResult(False, None, Answer("I could not find that reply any more; thanks all the same."))
         before = s.scalars(select(col(Feedback.verdict)).where(
             col(Feedback.incident_id) == incident_id, col(Feedback.user_id) == user_id)).first()
-        q.record_feedback(s, incident_id, user_id, verdict)
+        record_feedback(s, incident_id, user_id, verdict)
     changed = (Answer(f"You changed your answer from _{LABELS.get(before, before)}_ to _{LABELS[verdict]}_: "
                       "the new one counts.") if before is not None and before != verdict else None)
     if verdict in COLLAPSING_VERDICTS:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.service.commands import STATS_WEEKS, glance_since
 from bot.service.deps import Deps
 from bot.service.model import HomeTab
-from bot.store import queries as q
+from bot.store.channels import channel_setting, watched_channels
 from bot.store.digest_queries import active_channels
 from bot.store.engine import session_scope
 
@@ -18,9 +18,9 @@ def home(deps: Deps, workspace_id: str) -> HomeTab:
     configured), and those channels with their modes."""
     since = deps.clock() - timedelta(weeks=STATS_WEEKS)
     with session_scope(deps.engine) as s:
-        configured = {c.channel_id: c.mode for c in q.watched_channels(s, workspace_id)}
+        configured = {c.channel_id: c.mode for c in watched_channels(s, workspace_id)}
         active = active_channels(s, workspace_id, since)
-        modes = {ch: configured.get(ch) or q.channel_setting(s, workspace_id, ch).mode for ch in active}
+        modes = {ch: configured.get(ch) or channel_setting(s, workspace_id, ch).mode for ch in active}
     channels = sorted({**modes, **configured}.items())
     glance = glance_since(deps, workspace_id, active, since)
     return HomeTab(deps.catalog.cards, glance, [(ch, mode) for ch, mode in channels if mode != "off"])

@@ -20,9 +20,12 @@ from bot.service.deps import Deps
 from bot.service.model import Answer, Outcome
 from bot.service.texts import reply_fallback
 from bot.store import inbox
-from bot.store import queries as q
+from bot.store.balance import add_daily_balance
 from bot.store.engine import session_scope
+from bot.store.history import last_reply_at, replied_in_thread, replies_by_user_since
+from bot.store.incidents import NewIncident, incidents_for_message, record_incident, set_incident_outcome
 from bot.store.models import Incident
+from bot.store.mutes import is_muted
 
 REACTION = "mag"  # :mag: the one reaction Mirage adds in 'reaction' channels
 
@@ -86,7 +89,7 @@ def handle_message(
         with deps.writing() as s:
             if inbox_id is not None and not inbox.mark_applied(s, inbox_id):
                 return Outcome(Decision("none", "message already handled"), duplicate=True)
-            q.add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
+            add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
         return Outcome(decide(detection, "live", facts, channel, HistoryFacts(), deps.caps, now))
 
     midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
@@ -95,19 +98,19 @@ def handle_message(
     # once in the same thread cannot both be answered (on SQLite writers queue; on PostgreSQL the window is tiny).
     with deps.writing() as s:
         if inbox_id is not None and not inbox.mark_applied(s, inbox_id):
-            stored = [i for i in q.incidents_for_message(s, ws, ch, facts.ts) if i.card_id == card.id]
+            stored = [i for i in incidents_for_message(s, ws, ch, facts.ts) if i.card_id == card.id]
             return _resume(message, stored[0] if stored else None, compose_reply(card, detection, message.text))
-        q.add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
+        add_daily_balance(s, ws, ch, message.created_at.date(), **balance)
         history = HistoryFacts(
-            replied_in_thread=q.replied_in_thread(s, ws, ch, facts.thread_key, card.id),
-            last_reply_at=q.last_reply_at(s, ws, ch),
-            user_replies_today=q.replies_by_user_since(s, ws, facts.user or "", midnight),
-            user_muted=q.is_muted(s, ws, facts.user or "", now),
+            replied_in_thread=replied_in_thread(s, ws, ch, facts.thread_key, card.id),
+            last_reply_at=last_reply_at(s, ws, ch),
+            user_replies_today=replies_by_user_since(s, ws, facts.user or "", midnight),
+            user_muted=is_muted(s, ws, facts.user or "", now),
         )
         decision = decide(detection, card.mode, facts, channel, history, deps.caps, now)
         if not decision.records:
             return Outcome(decision)
-        new = q.NewIncident(
+        new = NewIncident(
             workspace_id=ws, channel_id=ch, user_id=facts.user or "", message_ts=facts.ts,
             thread_ts=facts.thread_key, event_id=message.event_id, card_id=card.id, card_mode=card.mode,
             confidence=detection.confidence, triggers=list(detection.triggers),
@@ -115,7 +118,7 @@ def handle_message(
             permalink=link, action=decision.action,
             action_reason=decision.reason, source=source, created_at=message.created_at,
         )
-        incident, created = q.record_incident(s, new)
+        incident, created = record_incident(s, new)
         incident_id = incident.id
     if not created:
         return Outcome(Decision(decision.action, "event already handled (Slack retry)", decision.thread_ts),
@@ -148,7 +151,7 @@ def is_plain_chatter(deps: Deps, message: IncomingMessage) -> bool:
 def count_chatter(deps: Deps, s: Session, message: IncomingMessage) -> None:
     """`handle_message`'s whole effect for plain chatter, inside the caller's transaction."""
     if deps.channel_facts(message.workspace_id, message.channel_id).mode != "off":
-        q.add_daily_balance(s, message.workspace_id, message.channel_id, message.created_at.date(), messages=1)
+        add_daily_balance(s, message.workspace_id, message.channel_id, message.created_at.date(), messages=1)
 
 
 def record_post(
@@ -158,14 +161,14 @@ def record_post(
     if outcome.incident_id is None:
         return
     with deps.writing() as s:
-        q.set_incident_outcome(s, outcome.incident_id, outcome.decision.action, outcome.decision.reason,
+        set_incident_outcome(s, outcome.incident_id, outcome.decision.action, outcome.decision.reason,
                                reply_channel=reply_channel, reply_ts=reply_ts, post_error=error)
 
 
 def replies_to_delete(deps: Deps, workspace_id: str, channel_id: str, message_ts: str) -> list[tuple[str, str]]:
     """(channel, ts) of every reply Mirage posted to a message that has just been deleted."""
     with session_scope(deps.engine) as s:
-        incidents = q.incidents_for_message(s, workspace_id, channel_id, message_ts)
+        incidents = incidents_for_message(s, workspace_id, channel_id, message_ts)
         return [(i.reply_channel, i.reply_ts) for i in incidents
                 if i.action == "reply" and i.reply_channel and i.reply_ts]
 

@@ -192,7 +192,7 @@ def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dic
     """
     from slack_sdk.errors import SlackApiError
 
-    from bot.store import queries
+    from bot.store.channels import set_archived
     from bot.store.engine import session_scope
 
     def post(workspace_id: str, channel_id: str, blocks: list[dict[str, Any]], text: str) -> None:
@@ -203,7 +203,7 @@ def digest_poster(client: WebClient, deps: Deps) -> Callable[[str, str, list[dic
                 log.warning("digest: %s/%s is %s; no more digests there", workspace_id, channel_id,
                             exc.response.get("error"))
                 with session_scope(deps.engine) as s:
-                    queries.set_archived(s, workspace_id, channel_id, archived=True)
+                    set_archived(s, workspace_id, channel_id, archived=True)
             raise
 
     return post

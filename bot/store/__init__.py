@@ -2,8 +2,9 @@
 
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import make_engine, session_scope, upgrade_database
+from bot.store.incidents import NewIncident, record_incident
 from bot.store.models import ChannelSetting, DailyBalance, DigestRun, Feedback, Incident, UserMute
-from bot.store.queries import ChannelStats, NewIncident, record_incident
+from bot.store.stats import ChannelStats
 
 __all__ = [
     "ChannelSetting",

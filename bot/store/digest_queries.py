@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, Integer, case, func, select
 from sqlmodel import Session, col
 
 from bot.digest.model import TREND_WEEKS, BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
-from bot.digest.week import IsoWeek
 from bot.store.models import ChannelSetting, DailyBalance, DigestRun, Feedback, Incident, utc
 from bot.store.names import channel_names, workspace_names
+from bot.week import IsoWeek
 
 
 def _claims(s: Session, workspace_id: str, week: IsoWeek) -> tuple[ClaimCount, ...]:

@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from bot.store.balance import add_daily_balance
+from bot.store.channels import set_digest
 from bot.store.engine import session_scope
-from bot.store.queries import NewIncident, add_daily_balance, record_incident, set_digest
+from bot.store.incidents import NewIncident, record_incident
 
 
 def seed(engine: Engine, channels: tuple[str, ...] = ("C1", "C2", "C3"), workspace: str = "T1") -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.catalog import Catalog
 from bot.digest.build import build_digest, direction_of, question_of_week, trend_weeks
 from bot.digest.model import BalanceWeek, ClaimCount, DigestInput, Example, FeedbackCount
-from bot.digest.week import IsoWeek
+from bot.week import IsoWeek
 
 WEEK = IsoWeek(2026, 47)
 

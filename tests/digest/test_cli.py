@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.digest.week import IsoWeek
 from bot.store.engine import make_engine
+from bot.week import IsoWeek
 
 from .seed import seed
 
@@ -147,8 +147,8 @@ def test_post_twice_posts_once_and_shares_the_schedulers_claim(
     db: Engine, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`--post` claims the channel-week like the scheduler: a second `--post` (or the scheduler) sends nothing."""
+    from bot.store.digest_runs import claim_digest_run, digest_run
     from bot.store.engine import session_scope
-    from bot.store.queries import claim_digest_run, digest_run
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))

@@ -22,8 +22,8 @@ from bot.digest.render import (
     to_json,
     to_text,
 )
-from bot.digest.week import IsoWeek
 from bot.slack.blocks import digest_blocks as to_blocks
+from bot.week import IsoWeek
 
 WEEK = IsoWeek(2026, 47)
 T0 = datetime(2026, 11, 17, 10, 30, tzinfo=UTC)

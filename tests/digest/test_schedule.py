@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.catalog import Catalog
-from bot.digest.schedule import build_scheduler, digest_channels, due_digest, post_due_digests, weekday_index
-from bot.digest.week import IsoWeek
+from bot.jobs.digest import digest_channels, due_digest, post_due_digests, weekday_index
+from bot.jobs.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.store.digest_runs import digest_run
 from bot.store.engine import make_engine, session_scope
-from bot.store.queries import digest_run
+from bot.week import IsoWeek
 
 from .seed import seed as _seed
 
@@ -183,7 +184,7 @@ def test_a_run_claimed_by_a_process_that_died_is_retried_within_the_grace(seeded
     the claim is stale, still within the grace window; a fresh claim is left alone."""
     from sqlalchemy import text
 
-    from bot.store.queries import STALE_DIGEST_CLAIM, claim_digest_run
+    from bot.store.digest_runs import STALE_DIGEST_CLAIM, claim_digest_run
 
     with session_scope(seeded) as s:
         assert claim_digest_run(s, "T1", "C1", WEEK)  # then the process dies: never finished

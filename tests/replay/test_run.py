@@ -10,13 +10,13 @@ from sqlmodel import col, select
 
 from bot.catalog import Catalog
 from bot.detection import Detector
-from bot.digest.week import IsoWeek
 from bot.replay.export import Filters, SlackExport
 from bot.replay.run import ReplayOptions, ThreadCache, excerpt, replay
+from bot.store.balance import add_daily_balance
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
 from bot.store.models import DailyBalance, Incident
-from bot.store.queries import add_daily_balance
+from bot.week import IsoWeek
 
 from .builder import CLAIM, CLAIMS, HUMAN_MESSAGES, TEAM, sample_export, ts
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.store.pgserver import free_port
+from bot.bench.support.pgserver import free_port
 
 from .signing import SECRET, sign
 

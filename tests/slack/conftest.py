@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.service.deps import Deps
@@ -24,7 +24,6 @@ from bot.slack.app import build_app, read_identity
 from bot.slack.client import build_client
 from bot.slack.processing import EventProcessor
 
-from .double import SlackDouble
 from .signing import SECRET, actions_body, command_body, event_body, sign
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -32,14 +31,8 @@ RULES = Path(__file__).resolve().parents[2] / "rules"
 
 @pytest.fixture
 def slack() -> Iterator[SlackDouble]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    double = SlackDouble(server)
-    double.install()
-    yield double
-    server.clear()
-    if server.is_running():
-        server.stop()
+    with SlackDouble() as double:
+        yield double
 
 
 @pytest.fixture

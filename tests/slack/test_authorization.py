@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.service.deps import Deps
 from bot.store.engine import session_scope
 from bot.store.models import Feedback
 
 from .conftest import Driver
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 

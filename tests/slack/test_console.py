@@ -7,12 +7,11 @@ from pathlib import Path
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from bot.bench.support.slack_double import SlackDouble, api_error
 from bot.cli.main import app
 from bot.console.chat import readable
 from bot.store.engine import make_engine, session_scope
 from bot.store.models import Feedback, Incident
-
-from .double import SlackDouble, api_error
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.bench.support.pgserver import ThrowawayPostgres
+from bot.bench.support.slack_double import SlackDouble
 from bot.store.engine import make_engine
-from bot.store.pgserver import ThrowawayPostgres
 
 from .bot_process import (
     BotProcess,
@@ -23,7 +24,6 @@ from .bot_process import (
     message_event,
     wait_for,
 )
-from .double import SlackDouble
 from .signing import actions_body
 
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.policy import MessageFacts
 from bot.service.commands import CommandCall, run_command
 from bot.service.deps import Deps
@@ -14,7 +15,6 @@ from bot.service.messages import IncomingMessage, handle_message
 from bot.slack.app import build_app
 
 from .conftest import new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 
@@ -90,12 +90,12 @@ def test_names_come_from_auth_test_and_conversations_info(slack: SlackDouble, de
     digest text then says #name; channels already named are not asked about again."""
     from bot.digest.build import build_digest
     from bot.digest.render import to_text
-    from bot.digest.week import IsoWeek
     from bot.slack.client import build_client
     from bot.slack.names import remember_names
     from bot.store.digest_queries import load_digest_input
     from bot.store.engine import session_scope
     from bot.store.names import workspace_names
+    from bot.week import IsoWeek
 
     ts = new_ts()
     handle_message(deps, IncomingMessage("T0TEAM", "C0EVALS", "Ev-name", CLAIM, MessageFacts(ts=ts, user="U1")))

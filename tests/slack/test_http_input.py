@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from slack_bolt import App
 from sqlalchemy import event
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.runtime.probes import probe_routes
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
@@ -26,7 +27,6 @@ from bot.slack.http import MAX_BODY_BYTES, wsgi_app
 from bot.store import inbox
 from bot.store.engine import session_scope
 
-from .double import SlackDouble
 from .signing import SECRET, event_body
 
 SECRET_TEXT = "It scored highest on MMLU, so ship it. SECRETWORDS"

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.replay.export import ExportMessage
@@ -27,7 +28,6 @@ from bot.store.engine import session_scope
 from bot.store.models import InboxItem, Incident
 
 from .conftest import Driver, InlineExecutor, new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 
@@ -265,7 +265,7 @@ def test_plain_chatter_is_handled_in_full_at_intake_and_counted_once(app: App, d
     """A message with no benchmark or user-evidence word is done in the intake transaction itself (its row goes
     in done, with the channel's message counter); a retry or a second event id counts nothing again; a message
     that mentions a benchmark still goes to the worker."""
-    from bot.store import queries as q
+    from bot.store.stats import channel_stats
 
     undrained = Driver(app, slack)
     ts = new_ts()
@@ -277,6 +277,6 @@ def test_plain_chatter_is_handled_in_full_at_intake_and_counted_once(app: App, d
     assert inbox_counts(deps) == {"done": 1, "pending": 1}
     assert worker.drain() == 1
     with session_scope(deps.engine) as s:
-        stats = q.channel_stats(s, "T0TEAM", "C0GENERAL", deps.clock().replace(hour=0, minute=0))
+        stats = channel_stats(s, "T0TEAM", "C0GENERAL", deps.clock().replace(hour=0, minute=0))
     assert (stats.messages, stats.benchmark_messages) == (2, 1)
     assert slack.of("chat.postMessage") == []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.service.deps import Deps
-from bot.store import queries as q
+from bot.store.channels import channel_setting, set_channel_mode
 from bot.store.engine import session_scope
 from bot.store.models import Feedback
 
 from .conftest import Driver, new_ts
-from .double import SlackDouble
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
 
@@ -58,7 +58,7 @@ def test_mode_command_is_announced_in_channel_and_stored(driver: Driver, slack: 
     [answer] = answered(slack)
     assert answer["response_type"] == "in_channel"
     with session_scope(deps.engine) as s:
-        assert q.channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
+        assert channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
 
 
 def test_not_relevant_stores_feedback_and_collapses_the_reply(driver: Driver, slack: SlackDouble, deps: Deps) -> None:
@@ -110,7 +110,7 @@ def test_feedback_on_a_vanished_incident_is_answered_gently(driver: Driver, slac
 def test_app_home_is_published(driver: Driver, slack: SlackDouble, deps: Deps) -> None:
     """app_home_opened publishes the home view: catalog, last 4 weeks, watched channels with their modes."""
     with session_scope(deps.engine) as s:
-        q.set_channel_mode(s, "T0TEAM", "C0ML", "ephemeral")
+        set_channel_mode(s, "T0TEAM", "C0ML", "ephemeral")
     driver.event({"type": "app_home_opened", "user": "U0ALICE", "channel": "D0HOME", "tab": "home",
                   "event_ts": new_ts()})
     [publish] = slack.of("views.publish")

@@ -7,14 +7,15 @@ import time
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble, api_error, rate_limited
 from bot.mrkdwn import JOINER, unescape
 from bot.service.deps import Deps
-from bot.store import queries as q
+from bot.store.channels import set_channel_mode
 from bot.store.engine import session_scope
 from bot.store.models import Incident
+from bot.store.stats import channel_stats
 
 from .conftest import Driver, new_ts
-from .double import SlackDouble, api_error, rate_limited
 from .signing import event_body, sign
 
 CLAIM = "It scored highest on MMLU, so it should be the best choice."
@@ -82,7 +83,7 @@ def test_non_claim_posts_nothing(driver: Driver, slack: SlackDouble, deps: Deps)
     assert slack.methods() == []
     assert incidents(deps) == []
     with session_scope(deps.engine) as s:
-        stats = q.channel_stats(s, "T0TEAM", "C0GENERAL", deps.clock().replace(hour=0, minute=0))
+        stats = channel_stats(s, "T0TEAM", "C0GENERAL", deps.clock().replace(hour=0, minute=0))
     assert stats.messages == 1
 
 
@@ -189,10 +190,10 @@ def test_second_claim_in_the_same_thread_is_only_logged(driver: Driver, slack: S
 def test_channel_modes_change_how_mirage_answers(driver: Driver, slack: SlackDouble, deps: Deps) -> None:
     """ephemeral -> chat.postEphemeral to the author; reaction -> reactions.add; shadow -> nothing posted."""
     with session_scope(deps.engine) as s:
-        q.set_channel_mode(s, "T0TEAM", "C0EPH", "ephemeral")
-        q.set_channel_mode(s, "T0TEAM", "C0REACT", "reaction")
-        q.set_channel_mode(s, "T0TEAM", "C0SHADOW", "shadow")
-        q.set_channel_mode(s, "T0TEAM", "C0OFF", "off")
+        set_channel_mode(s, "T0TEAM", "C0EPH", "ephemeral")
+        set_channel_mode(s, "T0TEAM", "C0REACT", "reaction")
+        set_channel_mode(s, "T0TEAM", "C0SHADOW", "shadow")
+        set_channel_mode(s, "T0TEAM", "C0OFF", "off")
     driver.message(CLAIM, channel="C0EPH")
     _, reacted = driver.message(CLAIM, channel="C0REACT")
     driver.message(CLAIM, channel="C0SHADOW")

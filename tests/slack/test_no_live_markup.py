@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detection, Detector
 from bot.digest.build import build_digest
 from bot.digest.model import ClaimCount, DigestInput, Example
 from bot.digest.render import summary
-from bot.digest.week import IsoWeek
 from bot.mrkdwn import escape, excerpt
 from bot.reply import compose_reply, reply_text
 from bot.service.commands import CommandCall, run_command
@@ -27,10 +27,10 @@ from bot.service.texts import reply_fallback
 from bot.settings import Settings
 from bot.slack.blocks import answer_blocks, digest_blocks, reply_blocks
 from bot.store.engine import make_engine, upgrade_database
+from bot.week import IsoWeek
 
 from ..live_markup import live_parts
 from .conftest import Driver
-from .double import SlackDouble
 
 ATTACKS = [
     "@here", "@channel", "@everyone", "@HERE", "<!here>", "<!channel>", "<!everyone>", "<@U0EVE>", "<#C0X|x>",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.runtime.worker import start_worker
@@ -17,7 +18,6 @@ from bot.store.engine import make_engine, upgrade_database
 
 from .bot_process import CLAIM, wait_for
 from .conftest import Driver, InlineExecutor
-from .double import SlackDouble
 
 
 class FakeClock:

@@ -8,21 +8,21 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.catalog import Catalog
 from bot.detection import Detector
-from bot.digest.schedule import post_due_digests
-from bot.digest.week import IsoWeek
+from bot.jobs.digest import post_due_digests
 from bot.replay.run import ReplayOptions, replay
 from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.posting import digest_poster
-from bot.store import queries as q
+from bot.store.channels import set_channel_mode, set_digest
 from bot.store.engine import session_scope
 from bot.store.models import Incident
+from bot.week import IsoWeek
 
 from ..replay.builder import sample_export
 from .conftest import Driver
-from .double import SlackDouble
 
 PUBLIC = "Public-walrus: it scored highest on MMLU, so it should be the best choice."
 OTHER = "Other-heron: it scored highest on MMLU, so it should be the best choice."
@@ -33,9 +33,9 @@ CHANNELS = ("C0GENERAL", "C0ML", "G0SECRET", "C0SHADOW")
 
 def _seed(driver: Driver, deps: Deps) -> None:
     with session_scope(deps.engine) as s:
-        q.set_channel_mode(s, "T0TEAM", "C0SHADOW", "shadow")
+        set_channel_mode(s, "T0TEAM", "C0SHADOW", "shadow")
         for channel in CHANNELS:
-            q.set_digest(s, "T0TEAM", channel, True)
+            set_digest(s, "T0TEAM", channel, True)
     driver.message(PUBLIC, channel="C0GENERAL")
     driver.message(OTHER, channel="C0ML")
     driver.message(PRIVATE, channel="G0SECRET", channel_type="group")

@@ -10,15 +10,15 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import text
 from sqlmodel import select
 
+from bot.bench.support.slack_double import SlackDouble
 from bot.service.deps import Deps
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.store import queries as q
+from bot.store.channels import channel_setting
 from bot.store.engine import session_scope
 from bot.store.models import Feedback, RequestNonce
 
 from .conftest import Driver
-from .double import SlackDouble
 from .signing import actions_body, command_body, sign
 
 FORM = "application/x-www-form-urlencoded"
@@ -37,7 +37,7 @@ def test_replayed_command_runs_once(driver: Driver, slack: SlackDouble, deps: De
     assert [r.status for r in responses] == [200, 200, 200]
     assert len(slack.of("response_url")) == 1
     with session_scope(deps.engine) as s:
-        assert q.channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
+        assert channel_setting(s, "T0TEAM", "C0GENERAL").mode == "shadow"
         assert len(s.exec(select(RequestNonce)).all()) == 1
 
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from bot.bench.support.pgserver import ThrowawayPostgres
+from bot.bench.support.slack_double import TEAM, SlackDouble
 from bot.cli.main import app as mirage
 from bot.store.engine import make_engine
-from bot.store.pgserver import ThrowawayPostgres
 
 from ..pg import PgServer
 from .bot_process import BotProcess, SlackSender, bot_env, message_event, wait_for
-from .double import TEAM, SlackDouble
 
 pytestmark = pytest.mark.postgres
 

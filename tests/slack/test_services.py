@@ -124,16 +124,16 @@ def test_digest_schedule_is_the_configured_one(engine: Engine, detector: Detecto
 
 def test_digest_on_and_off_opt_the_channel_in_and_out(service: Deps) -> None:
     """/mirage digest on makes the channel a digest target; off removes it; anything else explains the choices."""
-    from bot.store import queries as q
+    from bot.store.channels import digest_targets
     from bot.store.engine import session_scope
 
     on = run_command(service, CommandCall("T1", "C7", "U1", "digest on"))
     assert on.public and "will get Mirage's weekly digest" in on.text
     with session_scope(service.engine) as s:
-        assert ("T1", "C7") in q.digest_targets(s, [])
+        assert ("T1", "C7") in digest_targets(s, [])
     run_command(service, CommandCall("T1", "C7", "U1", "digest off"))
     with session_scope(service.engine) as s:
-        assert ("T1", "C7") not in q.digest_targets(s, [])
+        assert ("T1", "C7") not in digest_targets(s, [])
     assert "digest on" in run_command(service, CommandCall("T1", "C7", "U1", "digest maybe")).text
 
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.digest.week import IsoWeek
-from bot.store.queries import NewIncident
+from bot.store.incidents import NewIncident
+from bot.week import IsoWeek
 
 WEEK = IsoWeek(2026, 47)
 MONDAY = WEEK.start + timedelta(hours=10)  # Monday 16 Nov 2026, 10:00 UTC

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 from bot.bench.digest import WORKSPACE, Seed, seed_postgres, seed_sqlite
 from bot.cli.main import app
-from bot.digest.week import IsoWeek
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
+from bot.week import IsoWeek
 
 SEED = Seed(incidents=3_000, channels=4, weeks=4, last_week=IsoWeek(2026, 47))
 

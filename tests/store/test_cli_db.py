@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from bot.cli.db import parse_duration
 from bot.cli.main import app
 from bot.store.engine import current_revision, head_revision, make_engine, session_scope
+from bot.store.incidents import record_incident
 from bot.store.models import Incident
-from bot.store.queries import record_incident
 
 from .factory import incident
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from bot.bench.support.pgserver import free_port
 from bot.cli.dberrors import hint_for
 from bot.cli.main import app
-from bot.store.pgserver import free_port
 
 from ..pg import PgServer
 

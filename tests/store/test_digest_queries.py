@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from bot.digest.model import TREND_WEEKS, ClaimCount, FeedbackCount
+from bot.store.balance import add_daily_balance
 from bot.store.digest_queries import load_digest_input
 from bot.store.engine import session_scope
-from bot.store.queries import add_daily_balance, record_feedback, record_incident
+from bot.store.feedback import record_feedback
+from bot.store.incidents import record_incident
 
 from .factory import WEEK, at, incident
 
@@ -99,8 +101,8 @@ def test_empty_workspace_gives_an_empty_input(engine: Engine) -> None:
 def test_examples_for_one_channel_skip_other_channels_hidden_ones_and_textless_rows(engine: Engine) -> None:
     """channel_examples keeps one channel's incidents with text; a shadow-mode channel's are never loaded, and a
     private channel's incident (stored without text) is never an example anywhere."""
+    from bot.store.channels import set_channel_mode
     from bot.store.digest_queries import channel_examples
-    from bot.store.queries import set_channel_mode
 
     _seed(engine)
     with session_scope(engine) as s:

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine
 
-from bot.digest.week import IsoWeek
+from bot.store.digest_runs import claim_digest_run, digest_run, finish_digest_run
 from bot.store.engine import make_engine, session_scope
-from bot.store.queries import claim_digest_run, digest_run, finish_digest_run
+from bot.week import IsoWeek
 
 WEEK = IsoWeek(2026, 47)
 

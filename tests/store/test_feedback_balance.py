@@ -8,9 +8,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
+from bot.store.balance import add_daily_balance
 from bot.store.engine import session_scope
+from bot.store.feedback import record_feedback
+from bot.store.incidents import record_incident
 from bot.store.models import DailyBalance, Feedback
-from bot.store.queries import add_daily_balance, channel_stats, record_feedback, record_incident
+from bot.store.stats import channel_stats
 
 from .factory import at, incident
 

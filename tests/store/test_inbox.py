@@ -120,7 +120,7 @@ def test_retention_deletes_finished_rows_after_a_week(engine: Engine) -> None:
     """The daily retention job deletes inbox rows finished more than a week ago and keeps the rest."""
     from datetime import UTC, datetime
 
-    from bot.digest.schedule import purge_expired
+    from bot.jobs.retention import purge_expired
     from bot.settings import Settings
 
     with session_scope(engine) as s:

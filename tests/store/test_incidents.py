@@ -8,14 +8,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.store.engine import session_scope
-from bot.store.queries import (
-    incidents_for_message,
-    last_reply_at,
-    record_incident,
-    replied_in_thread,
-    replies_by_user_since,
-    set_incident_outcome,
-)
+from bot.store.history import last_reply_at, replied_in_thread, replies_by_user_since
+from bot.store.incidents import incidents_for_message, record_incident, set_incident_outcome
 
 from .factory import BASE, MONDAY, at, incident
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from sqlalchemy import Engine, func, select
 from sqlmodel import SQLModel, col
 
-from bot.digest.week import IsoWeek
+from bot.store.balance import add_daily_balance
+from bot.store.digest_runs import claim_digest_run
 from bot.store.engine import session_scope
+from bot.store.feedback import record_feedback
+from bot.store.incidents import record_incident
 from bot.store.models import DailyBalance, DigestRun, Feedback, Incident, UserMute
-from bot.store.queries import (
-    add_daily_balance,
-    claim_digest_run,
-    is_muted,
-    mute_user,
-    purge_older_than,
-    purge_user,
-    record_feedback,
-    record_incident,
-)
+from bot.store.mutes import is_muted, mute_user
+from bot.store.retention import purge_older_than, purge_user
+from bot.week import IsoWeek
 
 from .factory import at, incident
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 from bot.store.engine import current_revision, head_revision, make_engine, session_scope, upgrade_database
-from bot.store.queries import record_incident
+from bot.store.incidents import record_incident
 
 from ..pg import PgServer
 from .factory import incident

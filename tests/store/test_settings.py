@@ -5,21 +5,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from bot.store.engine import session_scope
-from bot.store.queries import (
+from bot.store.channels import (
     channel_setting,
     digest_targets,
-    is_muted,
-    mute_user,
-    record_incident,
     set_archived,
     set_channel_cooldown,
     set_channel_mode,
     set_digest,
-    unmute_user,
     watched_channels,
-    workspaces,
 )
+from bot.store.engine import session_scope
+from bot.store.incidents import record_incident
+from bot.store.mutes import is_muted, mute_user, unmute_user
+from bot.store.workspaces import workspaces
 
 from .factory import at, incident
 

@@ -1,17 +1,14 @@
-"""When and where the weekly digest goes out: due-time arithmetic, exactly-once posting, and the scheduler."""
+"""The weekly digest job: due-time arithmetic and exactly-once posting of every due digest."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from bot.catalog import Catalog
@@ -19,22 +16,20 @@ from bot.digest.build import build_digest
 from bot.digest.hints import digest_failure_hint
 from bot.digest.model import DigestInput
 from bot.digest.render import summary
-from bot.digest.week import IsoWeek
 from bot.settings import Settings
 from bot.slack.blocks import digest_blocks
-from bot.store import load_digest_input, session_scope
-from bot.store.digest_queries import channel_examples
-from bot.store.inbox import purge_finished
-from bot.store.queries import claim_digest_run, digest_targets, finish_digest_run, purge_older_than, workspaces
+from bot.store.channels import digest_targets
+from bot.store.digest_queries import channel_examples, load_digest_input
+from bot.store.digest_runs import claim_digest_run, finish_digest_run
+from bot.store.engine import session_scope
+from bot.store.workspaces import workspaces
+from bot.week import IsoWeek
 
 log = logging.getLogger(__name__)
 
 Poster = Callable[[str, str, list[dict[str, Any]], str], None]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-CATCH_UP_MINUTES = 30
-RETENTION_HOUR = 3
-RETENTION_MINUTE = 17
 MAX_ERROR = 2000
 
 
@@ -143,59 +138,3 @@ def _finish(engine: Engine, ws: str, ch: str, week: IsoWeek, posted: bool, error
             finish_digest_run(s, ws, ch, week, posted=posted, error=error)
     except Exception:  # the post already happened (or failed); bookkeeping must never stop the loop
         log.exception("could not record the digest run %s for %s/%s", week, ws, ch)
-
-
-INBOX_KEEP = timedelta(days=7)  # finished inbox rows (no text left in them) are kept this long, then deleted
-
-
-def purge_expired(engine: Engine, settings: Settings, now: datetime) -> int:
-    """Delete what is older than RETENTION_DAYS, and inbox rows finished over INBOX_KEEP ago; rows deleted."""
-    with session_scope(engine) as s:
-        deleted = purge_older_than(s, now - timedelta(days=settings.retention_days))
-        return deleted + purge_finished(s, now - INBOX_KEEP)
-
-
-def build_scheduler(
-    settings: Settings, digest_job: Callable[[], object], retention_job: Callable[[], object]
-) -> BackgroundScheduler:
-    """A scheduler (not started) with three jobs, all in DIGEST_TZ:
-
-    - "digest": cron DIGEST_DAY_OF_WEEK DIGEST_HOUR:DIGEST_MINUTE, coalesced, with a misfire grace of
-      DIGEST_GRACE_HOURS;
-    - "digest-catch-up": runs once right at start and every CATCH_UP_MINUTES after, so a bot that was down at the
-      scheduled time posts the missed digest (once: `post_due_digests` claims each channel-week) within the grace;
-    - "retention": daily at 03:17.
-    `digest_job` should call `post_due_digests` with the current time; `retention_job` e.g. `purge_expired`.
-    """
-    tz = ZoneInfo(settings.digest_tz)
-    weekday_index(settings.digest_day_of_week)  # a clear error now rather than a cron parse error later
-    grace = max(settings.digest_grace_hours * 3600, 1)
-    once: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
-    scheduler = BackgroundScheduler(timezone=tz, job_defaults=once)
-    day = DAYS[weekday_index(settings.digest_day_of_week)]
-    scheduler.add_job(
-        digest_job,
-        CronTrigger(day_of_week=day, hour=settings.digest_hour, minute=settings.digest_minute, timezone=tz),
-        id="digest",
-        name="weekly digest",
-        replace_existing=True,
-        **once,
-    )
-    scheduler.add_job(
-        digest_job,
-        IntervalTrigger(minutes=CATCH_UP_MINUTES, timezone=tz),
-        id="digest-catch-up",
-        name="post a missed weekly digest",
-        next_run_time=datetime.now(UTC),
-        replace_existing=True,
-        **once,
-    )
-    scheduler.add_job(
-        retention_job,
-        CronTrigger(hour=RETENTION_HOUR, minute=RETENTION_MINUTE, timezone=tz),
-        id="retention",
-        name="delete data older than RETENTION_DAYS",
-        replace_existing=True,
-        **once,
-    )
-    return scheduler

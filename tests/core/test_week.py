@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.digest.week import IsoWeek, choose_week, default_week, span
+from bot.week import IsoWeek, choose_week, default_week, span
 
 WEDNESDAY = datetime(2026, 11, 18, 12, tzinfo=UTC)  # in 2026-W47
 
