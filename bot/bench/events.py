@@ -222,7 +222,11 @@ def _scale(scale: str | None, web: int, workers: int, rate: int, seconds: int, c
             [run_scale(web, workers, rate, seconds, claim_every, drain)]
     except PostgresUnavailable as exc:
         raise typer.BadParameter(f"the multi-process bench runs on PostgreSQL: {exc}") from None
-    typer.echo(f"{rate} events/s for {seconds} s, every {claim_every}th a claim; drain {drain:.0f} s")
+    import os
+
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    typer.echo(f"{rate} events/s for {seconds} s, every {claim_every}th a claim; drain {drain:.0f} s; "
+               f"{os.cpu_count()} cores, load average at the end {load}")
     typer.echo(HEADER)
     typer.echo("|" + " --- |" * (HEADER.count("|") - 1))
     for r in reports:
