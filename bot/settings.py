@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     inbox_workers: int = Field(default=8, ge=1, le=64)  # threads processing stored events (Web API calls overlap)
     inbox_lease_seconds: int = Field(default=300, ge=5)  # a row claimed by a process that died is retried after this
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)  # on SIGTERM, how long rows in hand may take to finish
+    health_port: int = Field(default=3001, ge=0, le=65535)  # /healthz /readyz when not serving HTTP events; 0: none
+    inbox_ready_limit: int = Field(default=10_000, ge=1)  # /readyz fails when more rows than this are pending
+    channel_post_interval_seconds: float = Field(default=1.0, ge=0)  # Slack: ~1 message per second per channel
     @field_validator("digest_tz")
     @classmethod
     def _real_time_zone(cls, value: str) -> str:

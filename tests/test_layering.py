@@ -94,6 +94,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("services", ("bot.service",)),
     ("slack", ("bot.slack",)),
     ("jobs", ("bot.jobs",)),
+    ("runtime (the parts `mirage run --role` starts)", ("bot.runtime",)),
     ("console and replay", ("bot.console", "bot.replay")),
     ("bench", ("bot.bench",)),
     ("cli", ("bot.cli", "bot.__main__", "bot")),

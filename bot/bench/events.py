@@ -102,6 +102,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
 
     from bot.catalog import load_catalog
     from bot.detection import Detector
+    from bot.runtime.probes import probe_routes
     from bot.service.deps import Deps
     from bot.service.worker import InboxWorker
     from bot.settings import Settings
@@ -131,7 +132,7 @@ def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | Non
         app = build_app(settings, deps, client=client, authorization=authorization)
         worker = InboxWorker(deps, EventProcessor(client, deps, identity), threads=settings.inbox_workers)
         worker.start()
-        server = create_server(wsgi_app(app, SECRET, deps.writable, intake=direct_intake(deps, identity.user_id)),
+        server = create_server(wsgi_app(app, SECRET, probe_routes(deps), intake=direct_intake(deps, identity.user_id)),
                                host="127.0.0.1", port=0, threads=16)
         app_port = int(server.effective_port)  # type: ignore[union-attr]
         serving = threading.Thread(target=server.run, daemon=True)
@@ -176,8 +177,16 @@ def events(
     faults: Annotated[bool, typer.Option("--faults/--no-faults",
                                          help="Also measure a database outage and a SIGKILL under load.")] = True,
     outage: Annotated[float, typer.Option("--outage", min=0.5, help="Seconds the database is down.")] = 10.0,
+    web: Annotated[int, typer.Option("--web", min=0, help="Run N `mirage run --role web` processes on PostgreSQL "
+                                     "(with --workers; 0: the app in this process).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="... and M `--role worker` processes.")] = 0,
+    scale: Annotated[str | None, typer.Option("--scale", help="A table: k web + k worker processes for each k, "
+                                              "e.g. 1,2,4 (PostgreSQL).")] = None,
 ) -> None:
     """Signed events at a steady rate into the app in HTTP mode; ack and reply latency, lost events, peak memory."""
+    if scale or web or workers:
+        _scale(scale, web, workers, rate, seconds, claim_every, drain)
+        return
     r = run_bench(rate, seconds, claim_every, database_url, drain)
     lost = (r.sent - r.acked) + max(0, r.claims - r.replied - r.queued)
     typer.echo(f"events sent {r.sent} ({rate}/s for {seconds} s), claims {r.claims}, acked 200: {r.acked}, "
@@ -194,6 +203,34 @@ def events(
 
         for result in run_faults(rate, seconds, claim_every, outage):
             typer.echo(result if isinstance(result, str) else describe(result))
+
+
+def _scale(scale: str | None, web: int, workers: int, rate: int, seconds: int, claim_every: int,
+           drain: float) -> None:
+    """The multi-process runs (bot.bench.scale), printed as a Markdown table."""
+    from bot.bench.scale import HEADER, run_scale, run_table, table_row
+    from bot.bench.support.pgserver import PostgresUnavailable
+
+    try:
+        counts = [int(k) for k in scale.split(",")] if scale else []
+    except ValueError:
+        raise typer.BadParameter("--scale takes process counts such as 1,2,4") from None
+    if not counts and (web < 1 or workers < 1):
+        raise typer.BadParameter("--web and --workers need at least one process each")
+    try:
+        reports = run_table(counts, rate, seconds, claim_every, drain) if counts else \
+            [run_scale(web, workers, rate, seconds, claim_every, drain)]
+    except PostgresUnavailable as exc:
+        raise typer.BadParameter(f"the multi-process bench runs on PostgreSQL: {exc}") from None
+    import os
+
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    typer.echo(f"{rate} events/s for {seconds} s, every {claim_every}th a claim; drain {drain:.0f} s; "
+               f"{os.cpu_count()} cores, load average at the end {load}")
+    typer.echo(HEADER)
+    typer.echo("|" + " --- |" * (HEADER.count("|") - 1))
+    for r in reports:
+        typer.echo(table_row(r))
 
 
 def register(bench_app: typer.Typer) -> None:

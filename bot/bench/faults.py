@@ -78,7 +78,7 @@ class _Bot:
     def health(self) -> int:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            conn.request("GET", "/healthz")
+            conn.request("GET", "/readyz")
             return conn.getresponse().status
         except OSError:
             return 0

@@ -1,29 +1,24 @@
-"""`mirage run`: Socket Mode when SLACK_APP_TOKEN is set, HTTP with --http, console mode without Slack tokens."""
+"""`mirage run [--role web|worker|scheduler|all]`: Socket Mode when SLACK_APP_TOKEN is set, HTTP with --http,
+console mode without Slack tokens. The parts each role starts live in bot.runtime (one module per part)."""
 
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.catalog import Catalog
 from bot.cli.context import current_settings
 from bot.cli.dberrors import database_problem
 from bot.cli.loading import catalog_or_exit, fail
 from bot.detection import Detector
 from bot.logs import configure_logging
+from bot.runtime.roles import ROLES, Role, role_problem, serve
 from bot.service.deps import Deps
-from bot.service.worker import InboxWorker
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.slack.teams import Teams
 
 log = logging.getLogger("mirage")
 
@@ -39,37 +34,6 @@ def _store(settings: Settings) -> Engine:
     return engine
 
 
-def _start_digest_scheduler(engine: Engine, catalog: Catalog, settings: Settings, deps: Deps,
-                            teams: Teams) -> object | None:
-    """Start the weekly digest and retention jobs, posting with each workspace's client (Slack modes only)."""
-    from slack_sdk.errors import SlackClientError
-
-    from bot.jobs.digest import post_due_digests
-    from bot.jobs.retention import purge_expired
-    from bot.jobs.scheduler import build_scheduler
-    from bot.slack.names import remember_names
-    from bot.slack.serving import team_digest_poster
-
-    poster = team_digest_poster(teams, deps)
-
-    def digest_job() -> object:
-        for _, client in teams.clients():
-            remember_names(client, engine)  # so the digest (and `mirage digest`) can name the channels
-        return post_due_digests(engine, catalog, settings, poster, datetime.now(UTC))
-
-    def retention_job() -> object:
-        return purge_expired(engine, settings, datetime.now(UTC))
-
-    try:
-        scheduler = build_scheduler(settings, digest_job, retention_job)
-        scheduler.start()
-    except (ValueError, SlackClientError) as exc:
-        log.error("digest scheduler not started: %s", exc)
-        return None
-    started: object = scheduler
-    return started
-
-
 def _why(exc: BaseException) -> str:
     """One line for a start-up failure: Slack's error code, or the network reason."""
     response = getattr(exc, "response", None)
@@ -79,26 +43,36 @@ def _why(exc: BaseException) -> str:
     return str(reason or exc)
 
 
+def _check(settings: Settings, role: str, http: bool, console: bool) -> bool:
+    """The one-line failures before anything starts; True for console mode."""
+    use_console = console or not (settings.has_slack_tokens or settings.uses_oauth)
+    problem = role_problem(role, settings, http, use_console)
+    if problem:
+        raise fail(problem)
+    if http and use_console:
+        raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    if http and not settings.slack_signing_secret:
+        raise fail("--http needs SLACK_SIGNING_SECRET (Basic Information > App Credentials)")
+    if not use_console and not http and role in ("web", "all") and settings.uses_oauth:
+        raise fail("many workspaces (SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, no SLACK_BOT_TOKEN) run over HTTP only: "
+                   "pass --http (Socket Mode is for a single workspace)")
+    if not use_console and not http and role in ("web", "all") and not settings.slack_app_token:
+        raise fail("set SLACK_APP_TOKEN (xapp-...) for Socket Mode, or pass --http to serve HTTP events")
+    return use_console
+
+
 def run(
     http: Annotated[bool, typer.Option("--http", help="Serve Slack's HTTP events (/slack/events, /healthz).")] = False,
     host: Annotated[str | None, typer.Option("--host", help="HTTP host (default HTTP_HOST).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="HTTP port (default HTTP_PORT).")] = None,
     console: Annotated[bool, typer.Option("--console", help="Console mode even when Slack tokens are set.")] = False,
+    role: Annotated[str, typer.Option("--role", help=f"What this process runs: {'|'.join(ROLES)} (PostgreSQL "
+                                      "for all but 'all').")] = "all",
 ) -> None:
     """Run Mirage: Socket Mode with SLACK_APP_TOKEN, HTTP with --http, or a terminal chat without Slack tokens."""
     settings = current_settings()
     configure_logging(settings.log_level, fmt=settings.log_format)
-    use_console = console or not (settings.has_slack_tokens or settings.uses_oauth)
-    if http and use_console:
-        raise fail("--http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-    if http and not settings.slack_signing_secret:
-        raise fail("--http needs SLACK_SIGNING_SECRET (Basic Information > App Credentials)")
-    if not use_console and not http and settings.uses_oauth:
-        raise fail("many workspaces (SLACK_CLIENT_ID/SLACK_CLIENT_SECRET, no SLACK_BOT_TOKEN) run over HTTP only: "
-                   "pass --http (Socket Mode is for a single workspace)")
-    if not use_console and not http and not settings.slack_app_token:
-        raise fail("set SLACK_APP_TOKEN (xapp-...) for Socket Mode, or pass --http to serve HTTP events")
-
+    use_console = _check(settings, role, http, console)
     if use_console:
         logging.getLogger().setLevel(logging.WARNING)
     catalog = catalog_or_exit(settings.rules_dir)
@@ -117,54 +91,13 @@ def run(
     from bot.slack.client import build_client
     from bot.slack.serving import build_slack
 
+    chosen: Role = role  # type: ignore[assignment]  # checked by role_problem
     try:
         # one workspace: the one auth.test at start; many (OAuth): nothing asked of Slack yet
         slack = build_slack(settings, deps, build_client(settings, deps.metrics))
-        app = slack.app
     except (SlackApiError, BoltError, OSError) as exc:
         raise fail(f"cannot start the Slack app against {settings.slack_api_url}: {_why(exc)}", code=1) from None
-    worker = _start_worker(deps, slack.teams, settings)
-    scheduler = _start_digest_scheduler(engine, catalog, settings, deps, slack.teams)
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        if http:
-            from bot.slack.http import create
-            from bot.slack.paths import INSTALL_PATH
-
-            bind_host, bind_port = host or settings.http_host, port or settings.http_port
-            server = create(app, bind_host, bind_port, settings.slack_signing_secret, deps.writable,
-                            intake=slack.intake, install=slack.many, metrics=deps.metrics)
-            log.info("Mirage listening on http://%s:%s/slack/events%s", bind_host, server.effective_port,
-                     f" (many workspaces: install at {INSTALL_PATH})" if slack.many else "")
-            server.run()  # returns on SIGTERM (waitress stops taking requests and lets the ones in flight finish)
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("Mirage connecting in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        log.info("Mirage stopping: no new events; finishing the ones in hand")
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
-        finished = worker.stop(settings.shutdown_grace_seconds)
-        log.info("Mirage stopped (%s)", "all work finished" if finished else "unfinished rows stay in the inbox")
-
-
-def _on_sigterm(_signum: int, _frame: object) -> None:
-    raise SystemExit(0)
-
-
-def _start_worker(deps: Deps, teams: Teams, settings: Settings) -> InboxWorker:
-    """The inbox worker threads (each row with its workspace's token); rows a previous run left unfinished first."""
-    from bot.slack.processing import EventProcessor
-
-    processor = EventProcessor.for_teams(teams, deps)
-    worker = InboxWorker(deps, processor, threads=settings.inbox_workers,
-                         lease=timedelta(seconds=settings.inbox_lease_seconds))
-    worker.start()
-    return worker
+    serve(chosen, deps, slack, http=http, host=host or settings.http_host, port=port or settings.http_port)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,12 +1,12 @@
-"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and /healthz (and, with
-OAuth, Bolt's install page and redirect: bot.slack.oauth).
+"""HTTP mode: the Bolt app behind a production WSGI server (waitress) with /slack/events and the probe routes
+(and, with OAuth, Bolt's install page and redirect: bot.slack.oauth).
 
 Before Bolt sees a request to /slack/events it is checked here, cheaply and without logging its body:
 a body over MAX_BODY_BYTES is refused with 413 before it is read (waitress enforces the same limit while
 reading); a missing, non-numeric or stale X-Slack-Request-Timestamp, or a bad signature, is 401; a body that is
 not UTF-8, not a JSON object (events) or not a form with a JSON-object `payload` (interactivity) is 400.
-/healthz is 200 only while the database takes a write (the probe is rolled back). GET /metrics is Prometheus's
-text format (bot.metrics), when the server is given the process's Metrics.
+Every other path is looked up in `routes` (path -> WSGI handler: /healthz, /readyz, and /metrics; built by
+bot.runtime.probes, the same mapping the side server of Socket Mode and the worker and scheduler roles serves).
 """
 
 from __future__ import annotations
@@ -17,21 +17,20 @@ import io
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.metrics import Metrics
-from bot.slack.paths import EVENTS_PATH, HEALTHZ_PATH, INSTALL_PATH, METRICS_PATH, OAUTH_REDIRECT_PATH
+from bot.slack.paths import EVENTS_PATH, INSTALL_PATH, OAUTH_REDIRECT_PATH
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are well under this
 MAX_SKEW_SECONDS = 300
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-Probe = Callable[[], bool]
+Routes = Mapping[str, WsgiApp]  # path -> handler, for everything but /slack/events
 Intake = Callable[[dict[str, Any]], bool]  # store one event; False when it could not be stored
 INBOX_EVENTS = ("message", "app_mention")
 
@@ -100,16 +99,15 @@ def _inbox_event(parsed: dict[str, Any] | None) -> bool:
     return isinstance(event, dict) and event.get("type") in INBOX_EVENTS
 
 
-def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = None,
-             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None, metrics: Metrics | None = None,
-             install: bool = False) -> WsgiApp:
-    """A WSGI callable: POST /slack/events -> checks -> Bolt; GET /healthz -> 200 while `ready()`; else 404.
+def wsgi_app(app: App, signing_secret: str | None = None, routes: Routes | None = None,
+             max_body: int = MAX_BODY_BYTES, intake: Intake | None = None, install: bool = False) -> WsgiApp:
+    """A WSGI callable: POST /slack/events -> checks -> Bolt; a path in `routes` -> its handler; else 404.
 
     With `signing_secret` the timestamp and signature are checked here (401) before the body is parsed (400);
-    `ready` is the readiness probe (`Deps.writable`). With `intake` (and the signature checked), message and mention
-    events, already verified and parsed, go to it directly (the same `accept_event` Bolt's listeners call, without
-    Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written. With `metrics`, GET /metrics
-    serves them. With `install` (many workspaces) GET INSTALL_PATH and OAUTH_REDIRECT_PATH go to Bolt's OAuth flow.
+    `routes` holds the probes (`bot.runtime.probes.probe_routes`). With `intake` (and the signature checked),
+    message and mention events, already verified and parsed, go to it directly (the same `accept_event` Bolt's
+    listeners call, without Bolt's dispatch per event): 200 once stored, 503 when the inbox cannot be written.
+    With `install` (many workspaces) GET INSTALL_PATH and OAUTH_REDIRECT_PATH go to Bolt's OAuth flow.
     """
     if signing_secret is None:
         intake = None  # never skip Bolt's own signature check
@@ -148,24 +146,18 @@ def wsgi_app(app: App, signing_secret: str | None = None, ready: Probe | None = 
             return events(environ, start_response)
         if install and path in (INSTALL_PATH, OAUTH_REDIRECT_PATH) and app.oauth_flow is not None:
             return bolt(environ, start_response)  # many workspaces: Bolt's "Add to Slack" page and OAuth redirect
-        if path == HEALTHZ_PATH:
-            healthy = ready() if ready is not None else True
-            if healthy:
-                return _answer(start_response, "200 OK", "ok")
-            return _answer(start_response, "503 Service Unavailable", "database unavailable")
-        if path == METRICS_PATH and metrics is not None:
-            return metrics.wsgi_app()(environ, start_response)
+        handler = (routes or {}).get(path)
+        if handler is not None:
+            return handler(environ, start_response)
         return _answer(start_response, "404 Not Found", "not found")
 
     return application
 
 
-def create(app: App, host: str, port: int, signing_secret: str | None, ready: Probe | None = None,
-           threads: int = 16, intake: Intake | None = None, metrics: Metrics | None = None,
-           install: bool = False) -> Any:
+def create(app: App, host: str, port: int, signing_secret: str | None, routes: Routes | None = None,
+           threads: int = 16, intake: Intake | None = None, install: bool = False) -> Any:
     """The waitress server (not yet running; `.run()` serves until `.close()`): production-grade, pure Python."""
     from waitress.server import create_server
 
-    return create_server(wsgi_app(app, signing_secret, ready, intake=intake, metrics=metrics,
-                                    install=install), host=host, port=port,
+    return create_server(wsgi_app(app, signing_secret, routes, intake=intake, install=install), host=host, port=port,
                          threads=threads, ident="mirage", max_request_body_size=MAX_BODY_BYTES)

@@ -113,12 +113,13 @@ def find_reply(client: WebClient, channel: str, thread_ts: str, incident_id: int
 
 
 def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcome: Outcome,
-                 bot_user_id: str | None = None) -> None:
+                 bot_user_id: str | None = None, pace: Callable[[str], None] | None = None) -> None:
     """Post the reply / ephemeral note / reaction the outcome calls for, and record where it went or why it failed.
 
     A Slack error answer (channel_not_found, ...) is final and kept on the incident. A timeout or dropped
     connection is not an answer: the thread is read for the reply (metadata, button values) and, if it is not
     there, PostUncertain is raised so the message is retried; `outcome.resume` looks first, then posts.
+    `pace(channel)` is called right before a message is posted (the per-channel posting limit).
     """
     if not (outcome.should_post or outcome.resume):
         return
@@ -144,6 +145,8 @@ def post_outcome(client: WebClient, deps: Deps, message: IncomingMessage, outcom
         answer = outcome.answer
         if answer is None:
             return
+        if pace is not None:
+            pace(channel)
         if decision.action == "ephemeral":
             client.chat_postEphemeral(channel=channel, user=message.facts.user or "", text=answer.text,
                                       blocks=answer_blocks(answer), thread_ts=decision.thread_ts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from slack_sdk import WebClient
 
@@ -29,21 +30,24 @@ HELLO = ("Hi! I'm Mirage. When a conversation leans on a benchmark score alone, 
 
 class EventProcessor:
     """Process one inbox row against the Web API, with the token and bot identity of the row's workspace. Raises on
-    failure (the worker retries the row). A row of a workspace Mirage is not installed in is finished unprocessed."""
+    failure (the worker retries the row). A row of a workspace Mirage is not installed in is finished unprocessed.
+    `pace(channel)` waits for the channel's posting slot before each message (bot.slack.pace.ChannelPace, shared by
+    the threads)."""
 
     def __init__(self, client: WebClient | None, deps: Deps, identity: BotIdentity | None = None, *,
-                 teams: Teams | None = None) -> None:
+                 teams: Teams | None = None, pace: Callable[[str], None] | None = None) -> None:
         if teams is None:
             if client is None or identity is None:
                 raise ValueError("EventProcessor needs a client and the bot identity, or teams")
             teams = OneWorkspace(client, identity)
         self.deps = deps
         self.teams = teams
+        self.pace = pace
 
     @classmethod
-    def for_teams(cls, teams: Teams, deps: Deps) -> EventProcessor:
-        """Many workspaces: each row handled with its own workspace's client and bot identity."""
-        return cls(None, deps, teams=teams)
+    def for_teams(cls, teams: Teams, deps: Deps, pace: Callable[[str], None] | None = None) -> EventProcessor:
+        """Each row handled with its own workspace's client and bot identity (one workspace or many)."""
+        return cls(None, deps, teams=teams, pace=pace)
 
     def __call__(self, item: InboxItem) -> None:
         team = self.teams.team(item.workspace_id)
@@ -69,8 +73,10 @@ class EventProcessor:
             inbox_id=item.id,
         )
         if outcome.fired or outcome.duplicate:
-            post_outcome(client, self.deps, message, outcome, identity.user_id)
+            post_outcome(client, self.deps, message, outcome, identity.user_id, self.pace)
             return
         if outcome.decision.action == "none" and identity.mentioned_in(message.text) and \
                 outcome.decision.reason != "Mirage is off in this channel":
+            if self.pace is not None:
+                self.pace(message.channel_id)
             client.chat_postMessage(channel=message.channel_id, thread_ts=facts.thread_key, text=HELLO)

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from bot.store.models import INBOX_KINDS, InboxItem
 
 MAX_ERROR = 1000
+NOTIFY_CHANNEL = "mirage_inbox"  # PostgreSQL: NOTIFY'd when a row to work on is stored (workers LISTEN; bot.runtime)
+_NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
 TABLE = InboxItem.__table__  # type: ignore[attr-defined]
 
 
@@ -58,14 +60,18 @@ def _accept_statement(dialect: str) -> Any:
 
 def accept(s: Session, item: NewItem, done: bool = False) -> bool:
     """Store `item` unless its event id or message key is already there; True when it was new. `done`: its effect
-    is stored in the same transaction by the caller, so the row goes in finished, without payload."""
+    is stored in the same transaction by the caller, so the row goes in finished, without payload. On PostgreSQL a
+    new row to work on also NOTIFYs NOTIFY_CHANNEL (delivered at commit), so idle workers elsewhere wake at once."""
     now = _now()
     values = {"event_id": item.event_id, "message_key": item.message_key, "kind": item.kind,
               "workspace_id": item.workspace_id, "channel_id": item.channel_id,
               "payload": None if done else item.payload, "state": "done" if done else "pending", "applied": done,
               "attempts": 0, "received_at": now, "available_at": now, "finished_at": now if done else None}
     connection = s.connection()
-    return connection.execute(_accept_statement(connection.dialect.name), values).first() is not None
+    stored = connection.execute(_accept_statement(connection.dialect.name), values).first() is not None
+    if stored and not done and connection.dialect.name == "postgresql":
+        connection.execute(_NOTIFY)
+    return stored
 
 
 def claim(s: Session, worker: str, limit: int = 1, lease: timedelta = timedelta(minutes=5)) -> list[InboxItem]:
@@ -198,3 +204,9 @@ def drop_workspace(s: Session, workspace_id: str, reason: str) -> int:
         .values(state="done", finished_at=_now(), payload=None, error=reason[:MAX_ERROR])
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pending_count(s: Session, up_to: int) -> int:
+    """Pending rows, counted up to `up_to` (a bounded count: readiness must stay cheap under any backlog)."""
+    due = select(TABLE.c.id).where(TABLE.c.state == "pending").limit(up_to).subquery()
+    return int(s.scalar(select(func.count()).select_from(due)) or 0)

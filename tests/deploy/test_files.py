@@ -14,6 +14,7 @@ import typer
 import yaml
 
 from bot.cli.main import app
+from bot.runtime.roles import ROLES
 from bot.settings import Settings, env_name
 from bot.slack.paths import HEALTHZ_PATH, PROBE_PATHS, READYZ_PATH
 
@@ -26,19 +27,6 @@ COMPOSE = DEPLOY / "compose.yaml"
 K8S = DEPLOY / "k8s"
 DOCKERFILE = DEPLOY / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-
-# Settings reserved on issue 10 for the branches working beside this one (ops, obs, oauth). MERGE: once those
-# branches land, these are fields of bot.settings.Settings; delete this table (SETTINGS below then finds them).
-RESERVED_SETTINGS = {
-    "HEALTH_PORT": "ops: side port for /healthz /readyz /metrics",
-    "INBOX_READY_LIMIT": "ops: /readyz fails above this many pending rows",
-    "CHANNEL_POST_INTERVAL_SECONDS": "ops: per-channel posting pace",
-    "LOG_FORMAT": "obs: json|text|auto",
-    "SLACK_CLIENT_ID": "oauth: multi-workspace install",
-    "SLACK_CLIENT_SECRET": "oauth: multi-workspace install",
-    "SLACK_SCOPES": "oauth: bot scopes asked at install",
-}
-RESERVED_DEFAULTS = {"HEALTH_PORT": 3001}  # MERGE: read from Settings once health_port is a field
 
 # Variables the deploy files name that are not Mirage settings, and why.
 NON_SETTINGS = {
@@ -53,13 +41,12 @@ NON_SETTINGS = {
 }
 ENV_EXAMPLE_NON_SETTINGS = {"POSTGRES_PASSWORD"}  # the one non-setting .env.example carries (compose reads it)
 
-# The roles `mirage run --role` takes. It arrives from the ops branch as a plain string option checked at start
-# (bot.runtime.roles.ROLES), so Click's parser cannot reject a wrong role: run_command_problem does. MERGE: replace
-# this tuple with `from bot.runtime.roles import ROLES`; until then, on main, `--role` is stripped before parsing.
-RUN_ROLES = ("web", "worker", "scheduler", "all")
+# `mirage run --role` is a plain string option checked at start, so Click's parser cannot reject a wrong role:
+# run_command_problem checks it against the roles the runtime knows.
+RUN_ROLES = ROLES
 
 SETTINGS = {env_name(field) for field in Settings.model_fields}
-KNOWN = SETTINGS | set(RESERVED_SETTINGS)
+KNOWN = SETTINGS
 
 K8S_KINDS = {
     "Deployment": "apps/v1",
@@ -156,14 +143,11 @@ def run_command_problem(args: list[str]) -> str | None:
         if sub is None:
             return f"{' '.join(path)} has no subcommand {name!r}"
         command, path = sub, [*path, name]
-    offered = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
     if path == ["mirage", "run"] and "--role" in args:
         index = args.index("--role")
         value = args[index + 1] if index + 1 < len(args) else None
         if value not in RUN_ROLES:
             return f"--role {value}: not one of {RUN_ROLES}"
-        if "--role" not in offered:  # MERGE: never true once `run` offers --role (ops branch)
-            del args[index : index + 2]
     try:  # the command's own parser: unknown options, missing values, bad choices and types all raise here
         command.make_context(" ".join(path), args, resilient_parsing=False)
     except typer.TyperException as exc:
@@ -494,8 +478,7 @@ def test_env_example_holds_safe_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_port_defaults_agree_with_the_settings() -> None:
     """The health check's fallback ports are the settings' defaults, so the image's HEALTHCHECK finds the server."""
     assert healthcheck.DEFAULT_PORTS["HTTP_PORT"] == Settings.model_fields["http_port"].default
-    field = Settings.model_fields.get("health_port")
-    expected = field.default if field is not None else RESERVED_DEFAULTS["HEALTH_PORT"]
+    expected = Settings.model_fields["health_port"].default
     assert healthcheck.DEFAULT_PORTS["HEALTH_PORT"] == expected
     assert int(env_example()["HEALTH_PORT"][0]) == expected
     assert int(env_example()["HTTP_PORT"][0]) == healthcheck.DEFAULT_PORTS["HTTP_PORT"]

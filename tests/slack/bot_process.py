@@ -37,39 +37,53 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, every: fl
 
 @dataclass
 class BotProcess:
-    """`mirage run --http` on a free port with the given environment; its log goes to `log_path`."""
+    """`mirage run --role ROLE --http` on a free port with the given environment; its log goes to `log_path`.
+    Without `http` (Socket Mode, the worker and scheduler roles) `port` is the side probe port (HEALTH_PORT)."""
 
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    role: str = "all"
+    http: bool = True
 
     def start(self, timeout: float = 60.0) -> BotProcess:
-        env = {**os.environ, **self.env, "HTTP_HOST": "127.0.0.1", "SLACK_APP_TOKEN": ""}
+        return self.launch().wait_live(timeout)
+
+    def launch(self) -> BotProcess:
+        """Start the process without waiting for it (see `wait_live`)."""
+        env = {**os.environ, "SLACK_APP_TOKEN": "", **self.env, "HTTP_HOST": "127.0.0.1"}
+        args = [str(MIRAGE), "run", "--role", self.role]
+        if self.http:
+            args += ["--http", "--port", str(self.port)]
+        else:
+            env["HEALTH_PORT"] = str(self.port)
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen([str(MIRAGE), "run", "--http", "--port", str(self.port)], env=env,
-                                         stdout=log, stderr=log, cwd=self.log_path.parent)
-        wait_for(lambda: self.health() == 200 or self._exited(), timeout, "mirage run --http to be ready")
+            self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=log, cwd=self.log_path.parent)
+        return self
+
+    def wait_live(self, timeout: float = 60.0) -> BotProcess:
+        """Wait until the process serves /healthz; fail with its log if it exited instead."""
+        wait_for(lambda: self.get("/healthz")[0] == 200 or self._exited(), timeout, f"mirage run --role {self.role}")
         assert not self._exited(), f"mirage exited at start:\n{self.log_path.read_text()[-3000:]}"
         return self
+
+    def get(self, path: str) -> tuple[int, str]:
+        """(status, body) of GET `path` on this process's port (0 when nothing answers)."""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        except OSError:
+            return 0, ""
 
     def _exited(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
 
     def health(self) -> int:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status
-        except OSError:
-            return 0
-
-    def get(self, path: str) -> tuple[int, str]:
-        """GET `path` from the process: (status, body text)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read().decode()
+        """The readiness status (/readyz)."""
+        return self.get("/readyz")[0]
 
     def kill(self) -> None:
         assert self.proc is not None

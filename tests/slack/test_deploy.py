@@ -10,6 +10,7 @@ import yaml
 from slack_bolt import App
 from werkzeug.test import Client
 
+from bot.runtime.probes import probe_routes
 from bot.service.deps import Deps
 from bot.slack.http import wsgi_app
 
@@ -43,7 +44,7 @@ def test_manifest_has_every_scope_event_command_and_interactivity(name: str, soc
 
 def test_http_routes(app: App, deps: Deps) -> None:
     """/healthz is 200 with a working database; /slack/events checks signatures (401 unsigned, 200 signed); else 404."""
-    client = Client(wsgi_app(app, SECRET, deps.writable))
+    client = Client(wsgi_app(app, SECRET, probe_routes(deps)))
     assert client.get("/healthz").status_code == 200
     assert client.get("/nope").status_code == 404
     body = event_body({"type": "message", "channel": "C1", "user": "U1", "text": "hello", "ts": "1.000001"}, "Ev1")

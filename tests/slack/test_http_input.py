@@ -20,6 +20,7 @@ from slack_bolt import App
 from sqlalchemy import event
 
 from bot.bench.support.slack_double import SlackDouble
+from bot.runtime.probes import probe_routes
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
 from bot.slack.http import MAX_BODY_BYTES, wsgi_app
@@ -54,7 +55,7 @@ def call(app: App, body: bytes, *, headers: dict[str, str] | None = None, conten
     def start_response(code: str, _headers: list[tuple[str, str]], _exc: object = None) -> None:
         status.append(code)
 
-    chunks: Iterable[bytes] = wsgi_app(app, SECRET, deps.writable if deps else None)(environ, start_response)
+    chunks: Iterable[bytes] = wsgi_app(app, SECRET, probe_routes(deps) if deps else None)(environ, start_response)
     return int(status[0].split()[0]), b"".join(chunks)
 
 
@@ -130,7 +131,7 @@ def test_bad_timestamps_and_signatures_are_401_and_the_body_is_not_logged(
 
 
 def test_readiness_follows_writes_and_the_pool_recovers(app: App, deps: Deps, worker: InboxWorker) -> None:
-    """While new connections can only read (a SQLite file made read-only), /healthz is 503 and events get 503;
+    """While new connections can only read (a SQLite file made read-only), /readyz is 503 and events get 503;
     once the file is writable again the stale read-only connections are dropped and events are stored."""
     read_only = {"on": False}
 
@@ -140,10 +141,10 @@ def test_readiness_follows_writes_and_the_pool_recovers(app: App, deps: Deps, wo
             dbapi_connection.execute("PRAGMA query_only=1")
 
     def health() -> int:
-        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "wsgi.input": io.BytesIO(b""),
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/readyz", "wsgi.input": io.BytesIO(b""),
                    "SERVER_PROTOCOL": "HTTP/1.1"}
         codes: list[str] = []
-        wsgi_app(app, SECRET, deps.writable)(environ, lambda code, _h, _e=None: codes.append(code))
+        wsgi_app(app, SECRET, probe_routes(deps))(environ, lambda code, _h, _e=None: codes.append(code))
         return int(codes[0].split()[0])
 
     def send(n: int) -> int:

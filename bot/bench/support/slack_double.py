@@ -49,6 +49,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     answer: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def raw(self) -> str:
@@ -221,6 +222,8 @@ class SlackDouble:
         if method == "chat.getPermalink":
             stamp = str(body.get("message_ts")).replace(".", "")
             return {"ok": True, "channel": channel, "permalink": f"https://test.slack.com/archives/{channel}/p{stamp}"}
+        if method == "apps.connections.open":  # Socket Mode: a WebSocket URL where nothing listens
+            return {"ok": True, "url": "ws://127.0.0.1:9/link"}
         if method in ("reactions.add", "views.publish", "response_url"):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
