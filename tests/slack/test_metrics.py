@@ -17,6 +17,7 @@ from bot.catalog import Catalog
 from bot.detection import Detector
 from bot.jobs.digest import post_due_digests
 from bot.metrics import Metrics, label
+from bot.runtime.probes import probe_routes
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
 from bot.slack.http import wsgi_app
@@ -52,8 +53,8 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 def http(app: App, deps: Deps) -> Client:
     """The production WSGI app (signature checks, the direct intake path, /metrics) behind werkzeug's test client."""
-    return Client(wsgi_app(app, deps.settings.slack_signing_secret, deps.writable,
-                           intake=direct_intake(deps, BOT_USER), metrics=deps.metrics))
+    return Client(wsgi_app(app, deps.settings.slack_signing_secret, probe_routes(deps),
+                           intake=direct_intake(deps, BOT_USER)))
 
 
 def post_event(client: Client, event: dict[str, object]) -> int:

@@ -27,6 +27,7 @@ from bot.catalog import Catalog
 from bot.cli.main import app as mirage
 from bot.detection import Detector
 from bot.jobs.retention import purge_expired
+from bot.runtime.probes import probe_routes
 from bot.service.deps import Deps
 from bot.service.worker import InboxWorker
 from bot.settings import Settings
@@ -104,7 +105,7 @@ def site(engine: Engine, detector: Detector, catalog: Catalog, slack: SlackDoubl
     deps = Deps(engine=engine, detector=detector, catalog=catalog, settings=settings)
     mirage_slack = build_slack(settings, deps, build_client(settings), listener_executor=InlineExecutor())
     assert mirage_slack.many
-    http = Client(wsgi_app(mirage_slack.app, SECRET, deps.writable, intake=mirage_slack.intake, install=True))
+    http = Client(wsgi_app(mirage_slack.app, SECRET, probe_routes(deps), intake=mirage_slack.intake, install=True))
     yield Site(http, slack, mirage_slack, InboxWorker(deps, EventProcessor.for_teams(mirage_slack.teams, deps)),
                deps)
 
@@ -351,7 +352,7 @@ def test_single_workspace_mode_serves_no_install_pages(settings: Settings, deps:
     assert not settings.uses_oauth
     one = build_slack(settings, deps, build_client(settings), listener_executor=InlineExecutor())
     assert not one.many
-    http = Client(wsgi_app(one.app, SECRET, deps.writable, intake=one.intake, install=one.many))
+    http = Client(wsgi_app(one.app, SECRET, probe_routes(deps), intake=one.intake, install=one.many))
     assert http.get(INSTALL_PATH).status_code == 404
     assert http.get(OAUTH_REDIRECT_PATH, query_string={"code": "x", "state": "y"}).status_code == 404
 

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.slack.app import build_app, read_identity
 from bot.slack.client import build_client
 from bot.slack.pace import ChannelPace
+from bot.slack.teams import OneWorkspace
 from bot.store.engine import make_engine, upgrade_database
 
 from .bot_process import CLAIM, wait_for
@@ -65,7 +66,7 @@ def test_worker_threads_space_their_posts_in_one_channel(slack: SlackDouble, set
     for n in range(4):
         assert driver.message(CLAIM, user=f"U{n}", channel="C0PACE")[0].status == 200
     assert driver.message(CLAIM, user="U9", channel="C0OTHER")[0].status == 200
-    worker = start_worker(deps, client, identity, paced)
+    worker = start_worker(deps, OneWorkspace(client, identity), paced)
     try:
         wait_for(lambda: len(slack.of("chat.postMessage")) == 5, 30, "five replies")
     finally:
