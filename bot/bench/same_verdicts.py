@@ -53,9 +53,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("action", choices=("save", "compare"))
     parser.add_argument("directory", type=Path)
     parser.add_argument("--only", default="", help="Only the input sets whose name contains this.")
-    parser.add_argument("extra", nargs="*", help="Arguments for `mirage scan` (after --).")
-    args = parser.parse_args(argv)
-    action, directory, extra = args.action, args.directory, args.extra
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []  # arguments for `mirage scan`
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    action, directory = args.action, args.directory
     directory.mkdir(parents=True, exist_ok=True)
     differ = 0
     for name, payload in inputs().items():
