@@ -105,7 +105,7 @@ def run(
     typer.echo(f"detector, one by one  {_rate(messages, detect_time)}  ({fired:,} claims)")
     typer.echo(f"detector, batched     {_rate(messages, batch_time)}  ({batch_fired:,} claims)")
     typer.echo(f"mirage scan, process  {_rate(messages, scan_time)}  (JSON in and out, start-up included; "
-               f"default --jobs, one per core: {cores} here; {scan_cpu:.2f} CPU s)")
+               f"default --jobs, one per core up to 4: {cores} cores here; {scan_cpu:.2f} CPU s)")
     typer.echo(f"mirage scan --jobs 1  {_rate(messages, one_time)}  ({one_cpu:.2f} CPU s: "
                f"{_rate(messages, one_cpu)} per CPU second)")
     typer.echo(f"regex keyword scan    {_rate(messages, regex_time)}  ({regex_hits:,} keyword hits)")
