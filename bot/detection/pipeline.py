@@ -8,7 +8,7 @@ of the spellings of its most selective required token (the same spans, found at 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ SPANS_KEY = "mirage"
 MAX_EXPANDED_PHRASES = 400
 RULER_FACTORY = "mirage_span_ruler"
 MAX_CACHED_MATCHERS = 512
+MAX_CACHED_TOKENS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +57,10 @@ class Needs:
                         regexes.append(re.compile(value["REGEX"]))
         return cls(tuple(sorted(spellings, key=len)), tuple(text_regexes), tuple(lower_regexes))
 
-    def met_by(self, lowers: set[str], regex_holds: Callable[[re.Pattern[str], bool], bool]) -> bool:
-        """True when the doc's lowercased tokens hold a spelling of each required token and `regex_holds` says
-        each regular expression finds a token (in its text, or its lowercase form with True)."""
-        for words in self.spellings:
-            if lowers.isdisjoint(words):
-                return False
-        for rx in self.text_regexes:
-            if not regex_holds(rx, False):
-                return False
-        return all(regex_holds(rx, True) for rx in self.lower_regexes)
+    @property
+    def regexes(self) -> tuple[tuple[re.Pattern[str], bool], ...]:
+        """Each regular expression with True when it applies to the token's lowercase form."""
+        return tuple((rx, False) for rx in self.text_regexes) + tuple((rx, True) for rx in self.lower_regexes)
 
 
 class IndexedSpanRuler(SpanRuler):
@@ -85,6 +80,9 @@ class IndexedSpanRuler(SpanRuler):
         self._needs: list[Needs] = []
         self._by_word: dict[str, list[int]] = {}  # a word of the first spelling each pattern needs -> patterns
         self._wordless: list[int] = []  # patterns that need no spelling (regular expressions or other attributes)
+        self._regexes: dict[tuple[re.Pattern[str], bool], int] = {}  # each distinct regex -> its bit
+        self._regex_masks: list[int] = []  # per pattern: the bits of the regexes it needs
+        self._token_facts: dict[str, tuple[str, int]] = {}  # token text -> (lowercase form, bits of regexes it meets)
         self._matchers: dict[tuple[int, ...], Matcher] = {}
 
     def add_patterns(self, patterns: list[Any]) -> None:
@@ -96,35 +94,52 @@ class IndexedSpanRuler(SpanRuler):
                 needs = Needs.of(pattern)
                 number = len(self._needs)
                 self._needs.append(needs)
+                mask = 0
+                for regex in needs.regexes:
+                    mask |= 1 << self._regexes.setdefault(regex, len(self._regexes))
+                self._regex_masks.append(mask)
                 if needs.spellings:
                     for word in needs.spellings[0]:
                         self._by_word.setdefault(word, []).append(number)
                 else:
                     self._wordless.append(number)
         self._matchers.clear()
+        self._token_facts.clear()
 
     def candidates(self, doc: Doc) -> tuple[int, ...]:
         """The token patterns that may match in `doc` (by number, in the order they were added)."""
-        texts: set[str] = set()
+        facts = self._token_facts
         lowers: set[str] = set()
+        met = 0  # the bits of the regexes some token meets
         for token in doc:
-            texts.add(token.text)
-            lowers.add(token.lower_)
+            fact = facts.get(token.text)
+            if fact is None:
+                fact = self._facts_of(token.text, token.lower_)
+            lowers.add(fact[0])
+            met |= fact[1]
         found = set(self._wordless)
         by_word = self._by_word
         for word in lowers.intersection(by_word):
             found.update(by_word[word])
-        if not found:
-            return ()
-        seen: dict[tuple[re.Pattern[str], bool], bool] = {}
+        needs, masks = self._needs, self._regex_masks
+        return tuple(
+            sorted(
+                i
+                for i in found
+                if masks[i] & met == masks[i] and all(not lowers.isdisjoint(words) for words in needs[i].spellings)
+            )
+        )
 
-        def regex_holds(rx: re.Pattern[str], lower: bool) -> bool:
-            held = seen.get((rx, lower))
-            if held is None:
-                held = seen[rx, lower] = any(rx.search(t) for t in (lowers if lower else texts))
-            return held
-
-        return tuple(sorted(i for i in found if self._needs[i].met_by(lowers, regex_holds)))
+    def _facts_of(self, text: str, lower: str) -> tuple[str, int]:
+        """A token text's lowercase form and which regexes find something in it (cached: texts recur)."""
+        bits = 0
+        for (rx, on_lower), bit in self._regexes.items():
+            if rx.search(lower if on_lower else text):
+                bits |= 1 << bit
+        if len(self._token_facts) >= MAX_CACHED_TOKENS:
+            self._token_facts.clear()
+        fact = self._token_facts[text] = (lower, bits)
+        return fact
 
     def _matcher_for(self, numbers: tuple[int, ...]) -> Matcher:
         matcher = self._matchers.get(numbers)
