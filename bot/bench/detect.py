@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import subprocess
@@ -43,16 +44,23 @@ def cold_start_in_new_process(rules_dir: Path) -> float:
     return float(out.stdout.strip())
 
 
-def scan_whole_process(texts: list[str]) -> float:
-    """Seconds for `mirage scan` in a new process to read the texts as JSON lines and write every verdict
-    (interpreter start, rules, pipeline and model load included)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def scan_whole_process(texts: list[str], jobs: int | None = None) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, its workers included) for `mirage scan` in a new process to read
+    the texts as JSON lines and write every verdict (interpreter start, rules, pipeline and model load included)."""
     payload = "".join(json.dumps({"text": t}) + "\n" for t in texts).encode("utf-8")
+    args = [sys.executable, "-m", "bot", "scan", *(["--jobs", str(jobs)] if jobs is not None else [])]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "bot", "scan"], input=payload, capture_output=True, check=True)
+    out = subprocess.run(args, input=payload, capture_output=True, check=True)
     seconds = time.perf_counter() - started
     if out.stdout.count(b"\n") != len(texts):
         raise RuntimeError("mirage scan did not answer every line")
-    return seconds
+    return seconds, _children_cpu() - cpu_before
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -88,13 +96,18 @@ def run(
     batch_time = time.perf_counter() - started
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    scan_time = scan_whole_process(mix)
+    cores = len(os.sched_getaffinity(0))
+    scan_time, scan_cpu = scan_whole_process(mix)
+    one_time, one_cpu = scan_whole_process(mix, jobs=1)
     typer.echo(f"messages              {messages:,} ({share:.0%} benchmark talk)")
     typer.echo(f"cold start            {cold:.3f} s (rules load + pipeline build)")
     typer.echo(f"cold start, new proc  {cold_start_in_new_process(rules_dir):.3f} s (imports + rules + first verdict)")
     typer.echo(f"detector, one by one  {_rate(messages, detect_time)}  ({fired:,} claims)")
     typer.echo(f"detector, batched     {_rate(messages, batch_time)}  ({batch_fired:,} claims)")
-    typer.echo(f"mirage scan, process  {_rate(messages, scan_time)}  (JSON in and out, start-up included)")
+    typer.echo(f"mirage scan, process  {_rate(messages, scan_time)}  (JSON in and out, start-up included; "
+               f"default --jobs, one per core up to 4: {cores} cores here; {scan_cpu:.2f} CPU s)")
+    typer.echo(f"mirage scan --jobs 1  {_rate(messages, one_time)}  ({one_cpu:.2f} CPU s: "
+               f"{_rate(messages, one_cpu)} per CPU second)")
     typer.echo(f"regex keyword scan    {_rate(messages, regex_time)}  ({regex_hits:,} keyword hits)")
     typer.echo(f"peak memory           {peak_mb:.0f} MB")
 

@@ -52,6 +52,11 @@ def key_phrases(pattern: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]] |
     return [(a,) for a in options[0]]
 
 
+def required_tokens(pattern: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The tokens every match of the pattern holds (those whose operator cannot match zero times)."""
+    return [token for token in pattern if _required(token)]
+
+
 def key_spellings(pattern: Sequence[Mapping[str, Any]]) -> tuple[str, ...] | None:
     """The spellings of the pattern's most selective required token: any text the pattern matches holds one of them.
 

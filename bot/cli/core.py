@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
@@ -56,35 +55,26 @@ def check(
     typer.echo(reply)
 
 
-def _scan_texts(stream: BinaryIO) -> Iterator[str]:
-    """One text per input line: a JSON object's "text", a JSON string, or the raw line. Never raises."""
-    for number, raw in enumerate(stream, start=1):
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        if not line.strip():
-            yield ""
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            yield line
-            continue
-        if isinstance(value, dict) and isinstance(value.get("text"), str):
-            yield value["text"]
-        elif isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            print(f"mirage scan: line {number}: no \"text\" string; answered fired: false", file=sys.stderr)
-            yield ""
-        else:
-            yield line
+def scan(
+    rules: RulesOption = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes (default: the cores available, at most 4)."),
+    ] = None,
+) -> None:
+    """Read messages from stdin (JSON lines with "text", or plain lines); write one JSON verdict per line, in order."""
+    from bot.cli.scan_lines import default_jobs, scan_stream
 
-
-def scan(rules: RulesOption = None) -> None:
-    """Read messages from stdin (JSON lines with "text", or plain lines); write one JSON verdict per line."""
     detector = detector_or_exit(_rules_dir(rules))
     out = sys.stdout
-    for detection in detector.detect_many(_scan_texts(sys.stdin.buffer)):
-        out.write(json.dumps(detection.as_scan_record(), ensure_ascii=False) + "\n")
+
+    def emit(answer: tuple[str, list[str]]) -> None:
+        lines, warnings = answer
+        for warning in warnings:
+            print(warning, file=sys.stderr)
+        out.write(lines)
+
+    scan_stream(detector, sys.stdin.buffer, jobs if jobs is not None else default_jobs(), emit)
     out.flush()
 
 

@@ -79,6 +79,8 @@ class Detector:
         self.evidence_filter = Prefilter.from_phrases(
             phrase_tokens(nlp, catalog, catalog.lexicons_with("evidence"))
         )
+        # `_gated` in one look-up: the anchor filter, or either filter when the classifier is loaded
+        self.pipeline_filter = self.anchor_filter | self.gate_filter if classifier is not None else self.anchor_filter
         self.evidence_scan = _evidence_scan(nlp, catalog, roles)
         self.question_words = frozenset(
             t.split()[0].lower() for t in catalog.lexicon(roles.question_lexicon).terms
@@ -157,9 +159,7 @@ class Detector:
 
     def _gated(self, words: set[str]) -> bool:
         """Worth the pipeline: a benchmark reference, or (with the classifier) a word claiming the lead."""
-        return self.anchor_filter.may_match_words(words) or (
-            self.classifier is not None and self.gate_filter.may_match_words(words)
-        )
+        return self.pipeline_filter.may_match_words(words)
 
     def _weighable(self, reading: Reading) -> bool:
         """The classifier weighs messages with a benchmark anchor or a lead-claiming word (when it is loaded)."""

@@ -28,6 +28,17 @@ def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:
 @dataclass(frozen=True, slots=True)
 class Prefilter:
     index: dict[str, tuple[frozenset[str], ...]]
+    keys: frozenset[str] = frozenset()  # the index's keys, so a message's words meet them in one set operation
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.index))
+
+    def __or__(self, other: Prefilter) -> Prefilter:
+        """The pre-filter that passes what either passes (one look-up instead of two)."""
+        index = {key: tuple(sets) for key, sets in self.index.items()}
+        for key, sets in other.index.items():
+            index[key] = tuple(dict.fromkeys((*index.get(key, ()), *sets)))
+        return Prefilter(index)
 
     @classmethod
     def from_phrases(cls, phrases: Iterable[Iterable[str]]) -> Prefilter:
@@ -47,10 +58,10 @@ class Prefilter:
     def may_match_words(self, words: set[str]) -> bool:
         """`may_match` on a message's word set (see `words_of`), so several filters can share one split."""
         index = self.index
-        for word in words:
-            needed_sets = index.get(word)
-            if needed_sets is not None and any(needed <= words for needed in needed_sets):
-                return True
+        for word in self.keys.intersection(words):
+            for needed in index[word]:
+                if needed <= words:
+                    return True
         return False
 
 
