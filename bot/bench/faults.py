@@ -31,6 +31,7 @@ from typing import Any
 from bot.bench.slack_load import SECRET, _event, _sign
 from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, free_port
 from bot.bench.support.slack_double import serve_in_child
+from bot.bench.support.waiting import wait_until
 
 RETRY_ROUNDS = 5
 START_COMMAND = "import sys; from bot.cli.main import main; sys.argv[0] = 'mirage'; main()"
@@ -51,14 +52,6 @@ class FaultReport:
     down_seconds: float
 
 
-def _wait(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(0.05)
-    return True
 
 
 class _Bot:
@@ -72,7 +65,7 @@ class _Bot:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-c", START_COMMAND, "run", "--http", "--port",
                                           str(self.port)], env=self.env, stdout=out, stderr=out)
-        if not _wait(lambda: self.health() == 200, 60):
+        if not wait_until(lambda: self.health() == 200, 60, pause=0.05):
             raise RuntimeError(f"mirage run --http did not start; see {self.log}")
 
     def health(self) -> int:
@@ -199,10 +192,10 @@ def _run(fault: str, rate: int, seconds: int, claim_every: int, outage: float, w
 
         sender = _Sender(bot)
         sender.stream(bodies, rate, {len(bodies) // 3: outage_now if fault == "outage" else kill_now})
-        _wait(lambda: down["to"] > 0, 120)
+        wait_until(lambda: down["to"] > 0, 120, pause=0.05)
         sender.retry(bodies)
         acked = {i for i, s in sender.statuses.items() if 200 in s}
-        _wait(lambda: set(_store_counts(url)[1]) <= {"done", "failed"}, 120)
+        wait_until(lambda: set(_store_counts(url)[1]) <= {"done", "failed"}, 120)
         stored_ids, _ = _store_counts(url)
         stored = {i for i in range(len(bodies)) if f"EvBENCH{i:08d}" in stored_ids}
         counts = _replies(double_port)

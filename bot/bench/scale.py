@@ -29,6 +29,7 @@ from bot.bench.faults import START_COMMAND
 from bot.bench.slack_load import SECRET, _event, _sign
 from bot.bench.support.pgserver import ThrowawayPostgres, free_port
 from bot.bench.support.slack_double import serve_in_child
+from bot.bench.support.waiting import wait_until
 
 TICKS = os.sysconf("SC_CLK_TCK")
 Sent = tuple[str, bool, float, float, int]  # ts, is a claim, started, ack seconds, status
@@ -76,14 +77,6 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-def _wait(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(0.1)
-    return True
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -157,7 +150,7 @@ class _Processes:
 
     def wait_ready(self, timeout: float = 120) -> None:
         every = self.web + self.workers
-        if not _wait(lambda: all(_get(port, "/healthz")[0] == 200 or p.poll() is not None for p, port in every),
+        if not wait_until(lambda: all(_get(port, "/healthz")[0] == 200 or p.poll() is not None for p, port in every),
                      timeout) or any(p.poll() is not None for p, _ in every):
             raise RuntimeError(f"a mirage process did not start; see {self.log}")
 
@@ -220,7 +213,7 @@ def run_scale(web: int, workers: int, rate: int, seconds: int, claim_every: int 
             data: dict[str, Any] = json.loads(_get(double_port, "/__replies")[1] or b"{}")
             return data
 
-        _wait(lambda: len(set(replies().get("replies", {})) & set(claims)) >= len(claims), drain)
+        wait_until(lambda: len(set(replies().get("replies", {})) & set(claims)) >= len(claims), drain)
         answer = replies()
         cpu_web, cpu_workers = (after - before for after, before in zip(procs.cpu(), cpu_before, strict=True))
         cpu_pg = sum(_cpu_seconds(pid) - pg_before.get(pid, 0.0) for pid in _postgres_pids(postmaster))
