@@ -8,7 +8,6 @@ sends the events. Times are CLOCK_MONOTONIC, which all processes on the machine 
 from __future__ import annotations
 
 import http.client
-import json
 import multiprocessing as mp
 import resource
 import tempfile
@@ -22,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support import loopback
 from bot.bench.support.slack_double import serve_in_child
 
 
@@ -90,10 +90,8 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def _fetch_replies(port: int) -> dict[str, float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/__replies")
-    data: dict[str, dict[str, float]] = json.loads(conn.getresponse().read())
-    return data["replies"]
+    replies: dict[str, float] = loopback.get_json(port, "/__replies")["replies"]  # type: ignore[assignment]
+    return replies
 
 
 def run_bench(rate: int, seconds: int, claim_every: int, database_url: str | None, drain_seconds: float) -> Report:

@@ -14,8 +14,6 @@ and lost = acknowledged but never stored, or an acknowledged claim without a rep
 
 from __future__ import annotations
 
-import http.client
-import json
 import multiprocessing as mp
 import os
 import subprocess
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support import loopback
 from bot.bench.support.pgserver import PostgresUnavailable, ThrowawayPostgres, free_port
 from bot.bench.support.slack_double import serve_in_child
 from bot.bench.support.waiting import wait_until
@@ -69,12 +68,7 @@ class _Bot:
             raise RuntimeError(f"mirage run --http did not start; see {self.log}")
 
     def health(self) -> int:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            conn.request("GET", "/readyz")
-            return conn.getresponse().status
-        except OSError:
-            return 0
+        return loopback.request(self.port, "GET", "/readyz", timeout=2)[0]
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -93,14 +87,7 @@ class _Sender:
         headers = _sign(body)
         if retry:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.bot.port, timeout=10)
-            conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            status = 0
+        status = loopback.request(self.bot.port, "POST", "/slack/events", body.encode(), headers)[0]
         with self.lock:
             self.statuses.setdefault(i, []).append(status)
 
@@ -130,9 +117,7 @@ class _Sender:
 
 
 def _replies(port: int) -> dict[str, int]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", "/__replies")
-    counts: dict[str, int] = json.loads(conn.getresponse().read())["counts"]
+    counts: dict[str, int] = loopback.get_json(port, "/__replies")["counts"]  # type: ignore[assignment]
     return counts
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.bench.faults import START_COMMAND
 from bot.bench.slack_load import SECRET, _event, _sign
+from bot.bench.support import loopback
 from bot.bench.support.pgserver import ThrowawayPostgres, free_port
 from bot.bench.support.slack_double import serve_in_child
 from bot.bench.support.waiting import wait_until
@@ -68,13 +69,7 @@ def _sender_main(ports: list[int], rate: int, seconds: int, claim_every: int, re
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    except OSError:
-        return 0, b""
+    return loopback.request(port, "GET", path)
 
 
 

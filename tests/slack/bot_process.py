@@ -3,7 +3,6 @@ anything but 2xx), for the fault suite. Waiting is always on a condition with a 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.bench.support import loopback
 from bot.bench.support.pgserver import free_port
 
 from .signing import SECRET, sign
@@ -70,13 +70,8 @@ class BotProcess:
 
     def get(self, path: str) -> tuple[int, str]:
         """(status, body) of GET `path` on this process's port (0 when nothing answers)."""
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            conn.request("GET", path)
-            response = conn.getresponse()
-            return response.status, response.read().decode()
-        except OSError:
-            return 0, ""
+        status, body = loopback.request(self.port, "GET", path, timeout=5)
+        return status, body.decode()
 
     def _exited(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
@@ -129,14 +124,7 @@ class SlackSender:
         if retry:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"}
         started = time.monotonic()
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port(), timeout=10)
-            conn.request("POST", "/slack/events", body=item.body.encode(), headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            status = 0
+        status = loopback.request(self.port(), "POST", "/slack/events", item.body.encode(), headers)[0]
         with self._lock:
             item.statuses.append(status)
             item.ack_seconds.append(time.monotonic() - started)

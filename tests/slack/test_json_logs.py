@@ -15,10 +15,11 @@ import pytest
 from pydantic import ValidationError
 
 from bot.bench.support.slack_double import SlackDouble, api_error
-from bot.logs import QUIET_LOGGERS, SILENT_LOGGERS, configure_logging, log_context, log_fields, redact, use_json
+from bot.logs import configure_logging, log_context, log_fields, redact, use_json
 from bot.settings import Settings, settings_problem
 
 from .conftest import RULES, Driver
+from .logging_state import restored_logging
 from .signing import SECRET
 
 TOKEN = "xoxb-1234-5678-SECRETTOKENVALUE"
@@ -39,23 +40,13 @@ def settings(slack: SlackDouble, tmp_path: Path) -> Settings:
 def capture() -> Iterator[Capture]:
     """Mirage's own logging set-up at DEBUG on a StringIO, in the format asked for (restored afterwards). Request it
     before the app: Bolt copies the base logger's level when the app is built."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    levels = {name: logging.getLogger(name).level for name in (*QUIET_LOGGERS, *SILENT_LOGGERS, "alembic")}
-
     def start(fmt: str) -> io.StringIO:
         stream = io.StringIO()
         configure_logging("DEBUG", stream, force=True, fmt=fmt)
         return stream
 
-    yield start
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    with restored_logging("alembic"):
+        yield start
 
 
 @pytest.fixture

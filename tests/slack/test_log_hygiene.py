@@ -12,12 +12,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.test import Client
 
-from bot.logs import QUIET_LOGGERS, SILENT_LOGGERS, configure_logging, mask_urls, redact
+from bot.logs import configure_logging, mask_urls, redact
 from bot.service.deps import Deps
 from bot.slack.http import wsgi_app
 from bot.store.engine import make_engine
 
 from .conftest import Driver
+from .logging_state import restored_logging
 from .signing import SECRET, event_body
 
 SECRET_TEXT = "zebra-orchid-7731 scored highest on MMLU, so it should be the best choice"
@@ -27,19 +28,10 @@ SECRET_TEXT = "zebra-orchid-7731 scored highest on MMLU, so it should be the bes
 def log_output() -> Iterator[io.StringIO]:
     """Everything logged, at DEBUG, through Mirage's own logging set-up (restored afterwards). Request it before
     the app: Bolt copies the base logger's level when the app is built."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    levels = {name: logging.getLogger(name).level for name in (*QUIET_LOGGERS, *SILENT_LOGGERS)}
-    stream = io.StringIO()
-    configure_logging("DEBUG", stream, force=True)
-    yield stream
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    with restored_logging():
+        stream = io.StringIO()
+        configure_logging("DEBUG", stream, force=True)
+        yield stream
 
 
 def _flood(size: int) -> str:
