@@ -72,7 +72,8 @@ def send_claims(sender: SlackSender, count: int, first: int = 0) -> dict[str, tu
 def test_web_role_stores_and_acks_while_no_worker_runs_and_a_worker_started_later_replies(
         slack: SlackDouble, pg_url: str, tmp_path: Path, procs: list[BotProcess]) -> None:
     """`--role web` acknowledges every event and stores the claims as pending without posting anything; a
-    `--role worker` started afterwards works the inbox off and posts exactly one reply per claim."""
+    `--role worker` started afterwards works the inbox off, posts exactly one reply per claim and counts each claim
+    on its side port's /metrics."""
     env = bot_env(slack.api_url, pg_url, INBOX_WORKERS="2")
     web = start(procs, env, tmp_path / "web.log", "web", http=True)
     sender = SlackSender(lambda: web.port)
@@ -85,6 +86,9 @@ def test_web_role_stores_and_acks_while_no_worker_runs_and_a_worker_started_late
     assert worker.get("/healthz")[0] == 200
     wait_for(lambda: set(inbox_states(pg_url)) == {"done"}, 60, "the worker to work off the inbox")
     assert [len(slack.replies_in(*where)) for where in claims.values()] == [1] * len(claims)
+    status, exposition = worker.get("/metrics")  # the worker's side port serves its metrics too
+    claimed = [line for line in exposition.splitlines() if line.startswith("mirage_claims_total{")]
+    assert status == 200 and sum(float(line.rsplit(" ", 1)[1]) for line in claimed) == len(claims)
     sender.close()
 
 
