@@ -18,16 +18,31 @@ _SLACK_USER = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
 _SLACK_SPECIAL = re.compile(r"<![^>]*>")
 _SLACK_LINK = re.compile(r"<(?:https?|mailto|tel):[^>|]*(?:\|([^>]*))?>")
+# a bare web address, as GitHub text and pasted model cards carry them
+_URL = re.compile(r"\bhttps?://[^\s<>|()\[\]\"'`]+")
+_URL_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
+_JOINED = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")  # snake_case names: open_llm_leaderboard, SWE-bench_Verified
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t]{2,}")
 
 
+def link_words(url: str) -> str:
+    """The words a web address names, without its scheme: a leaderboard given only as a link still says so.
+
+    "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard" -> "huggingface co spaces open llm
+    leaderboard open llm leaderboard".
+    """
+    return " ".join(_URL_WORD.findall(url.split("://", 1)[-1][:300]))
+
+
 def strip_markup(text: str) -> str:
-    """Replace Slack mentions, links and special mentions with plain words; unescape `&amp;` and friends."""
+    """Replace Slack mentions, links and special mentions with plain words; unescape `&amp;` and friends.
+
+    A link reads as its label, or as the words of its address when it has none."""
     text = _SLACK_USER.sub(" @user ", text)
     text = _SLACK_CHANNEL.sub(lambda m: f" #{m.group(1) or 'channel'} ", text)
     text = _SLACK_SPECIAL.sub(" ", text)
-    text = _SLACK_LINK.sub(lambda m: f" {m.group(1) or ''} ", text)
+    text = _SLACK_LINK.sub(lambda m: f" {m.group(1) or link_words(m.group(0)[1:])} ", text)
     return html.unescape(text)
 
 
@@ -41,4 +56,6 @@ def clean(text: str) -> str:
     text = strip_markup(text)
     text = _DOUBLE_QUOTED.sub(" ", text)
     text = _SINGLE_QUOTED.sub(" ", text)
+    text = _URL.sub(lambda m: f" {link_words(m.group(0))} ", text)
+    text = _JOINED.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W_]+")  # letters and digits: snake_case and link paths are read word by word
 
 
 def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:
