@@ -7,6 +7,7 @@ hash, spaCy version, seed, config) and the blend and tier cut-offs chosen on the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +45,27 @@ MAX_REPEATS = 3  # occurrences of one word the model reads
 MAX_MODEL_WORDS = 300  # words of a message the model reads (training messages are well under this)
 
 
-def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool) -> list[str]:
+# a figure: 71.2, 85%, +4, -0.3pt, 2.5x, 1,400, 62->71 (not a name with digits in it, such as GSM8K or gpt-4o)
+_FIGURE = re.compile(r"[+\-~±]?\d[\d.,]*(?:%|x|pt|pts|pp|k|m|b)?(?:(?:->|→|=>|/)[+\-]?\d[\d.,]*%?)?", re.IGNORECASE)
+_DIGIT = re.compile(r"\d+")
+
+
+def normal_word(word: str) -> str:
+    """One word as a normalising model reads it: lowercased, and a figure as its shape ("71.2" -> "0.0",
+    "+4" -> "+0", "62->71" -> "0->0"), so a delta it learnt from one pair of numbers counts for any other."""
+    if _FIGURE.fullmatch(word):
+        return _DIGIT.sub("0", word.lower())
+    return word.lower()
+
+
+def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool,
+                normalize: bool = False) -> list[str]:
     """The tokens the classifier reads: the cleaned message's tokens (as the rule pipeline split them), then (when
-    the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence."""
+    the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence.
+    A model trained with `normalize` reads words lowercased and figures by their shape (see `normal_word`)."""
     marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if use_features else []
-    return _bounded([w for w in words if not w.isspace()]) + marks
+    kept = [w for w in words if not w.isspace()]
+    return _bounded([normal_word(w) for w in kept] if normalize else kept) + marks
 
 
 def _bounded(words: list[str]) -> list[str]:
@@ -76,6 +93,7 @@ class Classifier:
         self.manifest = manifest
         self.blend = Blend(**(manifest.get("blend") or {}))
         self.use_features = bool(manifest.get("rule_features", False))
+        self.normalize = bool(manifest.get("normalize_words", False))
 
     @classmethod
     def from_nlp(cls, nlp: Language, manifest: dict[str, Any]) -> Classifier:

@@ -149,11 +149,14 @@ class Detector:
             return None
         return self.rule_verdict(doc, reading), self._model_scores([(doc, reading)])[0]
 
-    def model_tokens(self, text: str) -> list[str]:
-        """What the classifier reads for `text` (training uses the very same tokens)."""
+    def model_tokens(self, text: str, normalize: bool | None = None) -> list[str]:
+        """What the classifier reads for `text` (training uses the very same tokens; without a classifier,
+        `normalize` says how the model being trained reads words)."""
         doc = self._doc(text)
         use = self.classifier.use_features if self.classifier is not None else True
-        return model_words([t.text for t in doc], self._read(doc).feature_labels(), use)
+        if normalize is None:
+            normalize = self.classifier.normalize if self.classifier is not None else False
+        return model_words([t.text for t in doc], self._read(doc).feature_labels(), use, normalize)
 
     # ---- internals --------------------------------------------------------------------------------------------
 
@@ -187,8 +190,9 @@ class Detector:
         if self.classifier is None:
             return [None] * len(read)
         wanted = [i for i, (_, reading) in enumerate(read) if self._weighable(reading)]
-        use = self.classifier.use_features
-        words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use) for i in wanted]
+        use, normalize = self.classifier.use_features, self.classifier.normalize
+        words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use, normalize)
+                 for i in wanted]
         out: list[CardScores | None] = [None] * len(read)
         for i, scores in zip(wanted, self.classifier.scores(words), strict=True):
             out[i] = scores

@@ -224,6 +224,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     synthetic, real, dev_path = training_files(root, config)
     rules = Detector(catalog, build_pipeline(catalog))
     use_features = bool(settings["rule_features"])
+    normalize = bool(settings.get("normalize_words", False))
     rows: list[Row] = []
     for path in synthetic:
         rows += read_rows(path) * int(settings.get("synthetic_weight", 1))
@@ -235,11 +236,12 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         rows = [r for r in rows if r.clarity != "borderline"]
     labels = [*sorted({r.pattern for r in rows if r.pattern} | {card.id for card in catalog.cards}), NO_CLAIM]
 
-    texts = [rules.model_tokens(r.text) if use_features else [t.text for t in rules.nlp(clean(r.text))] for r in rows]
+    texts = [rules.model_tokens(r.text, normalize) if use_features else [t.text for t in rules.nlp(clean(r.text))]
+             for r in rows]
     kept = [i for i, t in enumerate(texts) if t]  # a message that is all quote or code has nothing to learn
     rows, texts = [rows[i] for i in kept], [texts[i] for i in kept]
     nlp = _train_nlp(config, rows, texts, labels)
-    manifest: dict[str, Any] = {"rule_features": use_features}
+    manifest: dict[str, Any] = {"rule_features": use_features, "normalize_words": normalize}
     detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, manifest))
     dev = signals(detector, read_rows(dev_path))
     synthetic_rows = [row for path in synthetic for row in read_rows(path)]
@@ -256,6 +258,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         "spacy_version": spacy.about.__version__,
         "seed": int(settings["seed"]),
         "rule_features": use_features,
+        "normalize_words": normalize,
         "data_hash": data_hash(root, files, config_text, examples),
         "data_files": [str(p.relative_to(root)) for p in files],
         "training_lines": len(rows),

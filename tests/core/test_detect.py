@@ -211,3 +211,25 @@ def test_fixed_word_token_patterns_become_phrases_that_match_the_same_spans(cata
         assert {(s.label_, s.start, s.end) for s in before.spans[SPANS_KEY]} == {
             (s.label_, s.start, s.end) for s in after.spans[SPANS_KEY]
         }, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "By Mistral's own account, Mixtral 8x22B now leads the open field on MMLU and GSM8K.",
+        "Meta says Llama 4 Maverick is ahead of GPT-4o on MMLU and GPQA.",
+        "In OpenAI's tests, o3-mini beat o1 on AIME 2024 and GPQA Diamond.",
+    ],
+)
+def test_a_claim_reported_in_the_third_person_is_vetoed(detector: Detector, text: str) -> None:
+    """Attribution to the maker (its own account, its tests, 'X says') marks the claim as someone else's."""
+    weighed = detector.weigh(text)
+    assert weighed is not None
+    assert weighed[0].veto is not None and "report" in weighed[0].veto
+
+
+def test_claims_the_noun_is_not_reported_speech(detector: Detector) -> None:
+    """An insurance team's 'claims assistant' is not someone claiming something."""
+    weighed = detector.weigh("our claims assistant tops the MMLU leaderboard now, so we ship it")
+    assert weighed is not None
+    assert weighed[0].veto is None or "report" not in weighed[0].veto

@@ -1,0 +1,37 @@
+"""What the detector reads of a raw message: links as their words, snake_case apart, quotes and code gone."""
+
+from __future__ import annotations
+
+from bot.detection.clean import clean, link_words
+from bot.detection.prefilter import words_of
+
+
+def test_a_bare_link_reads_as_the_words_of_its_address() -> None:
+    """A leaderboard given only as a link still names the leaderboard."""
+    text = clean("see https://huggingface.co/spaces/HuggingFaceH4/open_llm_leaderboard, it is on top")
+    assert "open llm leaderboard" in text
+    assert "https" not in text
+
+
+def test_a_slack_link_reads_as_its_label_or_else_its_address() -> None:
+    """Slack wraps links in <...>; a label wins, and an unlabelled link keeps its words."""
+    assert clean("per <https://lmarena.ai/leaderboard|the arena board>") == "per the arena board"
+    assert clean("per <https://lmarena.ai/leaderboard>") == "per lmarena ai leaderboard"
+
+
+def test_link_words_skip_the_scheme_and_keep_words_with_letters() -> None:
+    """Numbers alone (ids, dates) are not words of a link."""
+    assert link_words("https://arxiv.org/abs/2406.01574") == "arxiv org abs"
+
+
+def test_snake_case_names_are_read_word_by_word() -> None:
+    """`SWE-bench_Verified` is the SWE-bench benchmark; `open_llm_leaderboard` is a leaderboard."""
+    assert clean("SWE-bench_Verified goes to 59.6%") == "SWE-bench Verified goes to 59.6%"
+    assert {"open", "llm", "leaderboard"} <= words_of("the open_llm_leaderboard says")
+
+
+def test_markdown_link_text_and_address_both_stay() -> None:
+    """In [label](url) the label is prose and the address adds its words."""
+    text = clean("Check the [LLM board](https://example.org/mteb/leaderboard) first")
+    assert text.startswith("Check the [LLM board](")
+    assert "mteb leaderboard" in text

@@ -1,0 +1,36 @@
+"""What the classifier reads of a message: bounded words, rule marks, and (when trained so) normal words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.detection.classifier import FEATURE_PREFIX, MAX_REPEATS, model_words, normal_word
+
+
+@pytest.mark.parametrize(
+    ("word", "read"),
+    [("71.2", "0.0"), ("85%", "0%"), ("+4", "+0"), ("62->71", "0->0"), ("2.5x", "0.0x"), ("1,400", "0,0")],
+)
+def test_a_figure_is_read_by_its_shape(word: str, read: str) -> None:
+    """A delta learnt from one pair of numbers counts for any other pair."""
+    assert normal_word(word) == read
+
+
+@pytest.mark.parametrize("word", ["GSM8K", "gpt-4o", "Llama-3.1", "o3-mini"])
+def test_a_name_with_digits_keeps_them(word: str) -> None:
+    """Benchmark and model names are words, not figures: only their case is dropped."""
+    assert normal_word(word) == word.lower()
+
+
+def test_normalising_lowercases_words_and_keeps_the_rule_marks_apart() -> None:
+    """Rule marks come after the words, and are the same whether or not the words are normalised."""
+    plain = model_words(["MMLU", "up", "4.1"], ["SUPERIORITY"], use_features=True)
+    normal = model_words(["MMLU", "up", "4.1"], ["SUPERIORITY"], use_features=True, normalize=True)
+    assert plain == ["MMLU", "up", "4.1", FEATURE_PREFIX + "superiority"]
+    assert normal == ["mmlu", "up", "0.0", FEATURE_PREFIX + "superiority"]
+
+
+def test_a_repeated_figure_counts_as_one_word_once_normalised() -> None:
+    """Figures that differ only in their digits share one shape, so the repeat bound applies to them together."""
+    words = model_words([f"{n}.5" for n in range(10)], [], use_features=False, normalize=True)
+    assert words == ["0.0"] * MAX_REPEATS
