@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.catalog import Catalog
 from bot.detection import Detector
+from bot.detection.classifier import CardScores, Classifier
 from bot.detection.pipeline import SPANS_KEY
 
 SEED_FM16 = "It scored highest on MMLU, so it should be the best choice."
@@ -233,3 +236,29 @@ def test_claims_the_noun_is_not_reported_speech(detector: Detector) -> None:
     weighed = detector.weigh("our claims assistant tops the MMLU leaderboard now, so we ship it")
     assert weighed is not None
     assert weighed[0].veto is None or "report" not in weighed[0].veto
+
+
+class _SureOfCard(Classifier):
+    """The shipped classifier, except that it is sure the message is a claim of one given card."""
+
+    def __init__(self, base: Classifier, card: str) -> None:
+        super().__init__(base.textcat, base.vocab, base.manifest)
+        self.card = card
+
+    def scores(self, token_lists: Sequence[list[str]]) -> list[CardScores]:
+        return [CardScores(0.99, {self.card: 0.95, "other": 0.04}) for _ in token_lists]
+
+
+def test_a_classifier_sure_of_another_card_picks_the_card_and_says_what_it_read(detector: Detector) -> None:
+    """When the model gives one card most of its claim probability and the rules' cues belong to another card,
+    the reply names the model's card and its triggers are the benchmark words and the claiming sentence."""
+    text = "We beat GPT-4 on MMLU, so we are switching the default to our model."
+    assert detector.classifier is not None
+    rules_card = detector.detect(text).card_id
+    other = next(c.id for c in detector.catalog.cards if c.id != rules_card)
+    sure = Detector(detector.catalog, detector.nlp, _SureOfCard(detector.classifier, other))
+    verdict = sure.detect(text)
+    assert verdict.card_id == other
+    assert "MMLU" in verdict.triggers
+    assert any("switching the default" in t for t in verdict.triggers)
+    assert "trained classifier" in verdict.reason
