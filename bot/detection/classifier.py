@@ -21,6 +21,7 @@ from spacy.vocab import Vocab
 from bot.detection.blend import Blend
 
 NO_CLAIM = "NO_CLAIM"
+CLAIM = "CLAIM"  # the one claim class of a model with a separate card head
 MODEL_DIR = Path(__file__).resolve().parent / "trained"
 FEATURE_PREFIX = "zzmirage"
 
@@ -87,8 +88,9 @@ def _bounded(words: list[str]) -> list[str]:
 class Classifier:
     """The textcat component alone, run on token lists in the detector's own vocabulary."""
 
-    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any]) -> None:
+    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any], card_textcat: Any = None) -> None:
         self.textcat = textcat
+        self.card_textcat = card_textcat  # tells the cards apart, when the main model has one claim class
         self.vocab = vocab
         self.manifest = manifest
         self.blend = Blend(**(manifest.get("blend") or {}))
@@ -96,9 +98,10 @@ class Classifier:
         self.normalize = bool(manifest.get("normalize_words", False))
 
     @classmethod
-    def from_nlp(cls, nlp: Language, manifest: dict[str, Any]) -> Classifier:
+    def from_nlp(cls, nlp: Language, manifest: dict[str, Any], card_nlp: Language | None = None) -> Classifier:
         """Wrap a trained pipeline's textcat (training uses this before the model is written)."""
-        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest)
+        card = card_nlp.get_pipe("textcat") if card_nlp is not None else None
+        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest, card)
 
     @classmethod
     def load(cls, nlp: Language, path: Path = MODEL_DIR) -> Classifier:
@@ -106,23 +109,38 @@ class Classifier:
         saves building a second pipeline at start-up."""
         try:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-            config = load_config(path / "model" / "config.cfg")["components"]["textcat"]
-            textcat = nlp.create_pipe("textcat", config={k: v for k, v in config.items() if k != "factory"})
-            textcat.from_disk(path / "model" / "textcat", exclude=["vocab"])  # type: ignore[attr-defined]
+            textcat = _load_textcat(nlp, path / "model")
+            card = _load_textcat(nlp, path / "card") if manifest.get("card_labels") else None
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot load the claim classifier from {path}: {exc}") from None
-        return cls(textcat, nlp.vocab, manifest)
+        return cls(textcat, nlp.vocab, manifest, card)
 
     def scores(self, token_lists: Sequence[list[str]]) -> list[CardScores]:
         """Scores for token lists made by `model_words` (no second tokenisation)."""
-        docs = (Doc(self.vocab, words=words) for words in token_lists if words)
-        scored = iter(self.textcat.pipe(docs, batch_size=256))
+        docs = list(self.textcat.pipe((Doc(self.vocab, words=words) for words in token_lists if words),
+                                      batch_size=256))
+        if self.card_textcat is None:
+            found = [{label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM} for doc in docs]
+        else:
+            # the card head splits the claim probability between the cards
+            claims = [float(doc.cats.get(CLAIM, 0.0)) for doc in docs]
+            labels = tuple(self.card_textcat.labels)
+            found = [{label: claim * float(doc.cats[label]) for label in labels}
+                     for claim, doc in zip(claims, self.card_textcat.pipe(docs, batch_size=256), strict=True)]
+        scored = iter(found)
         out: list[CardScores] = []
         for words in token_lists:
             if not words:
                 out.append(CardScores(0.0, {}))
                 continue
-            doc = next(scored)
-            cards = {label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM}
+            cards = next(scored)
             out.append(CardScores(min(1.0, sum(cards.values())), cards))
         return out
+
+
+def _load_textcat(nlp: Language, model_dir: Path) -> Any:
+    """A textcat saved by `nlp.to_disk`, created as a component of `nlp` (sharing its vocabulary)."""
+    config = load_config(model_dir / "config.cfg")["components"]["textcat"]
+    textcat = nlp.create_pipe("textcat", config={k: v for k, v in config.items() if k != "factory"})
+    textcat.from_disk(model_dir / "textcat", exclude=["vocab"])  # type: ignore[attr-defined]
+    return textcat

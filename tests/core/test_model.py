@@ -10,6 +10,7 @@ from spacy.util import load_config
 from thinc.api import Config
 
 from bot.catalog import load_catalog
+from bot.detection import Detector
 from bot.detection.classifier import MODEL_DIR
 from bot.detection.train import CONFIG_PATH, card_examples, data_hash, training_files
 from bot.settings import default_rules_dir
@@ -29,7 +30,8 @@ def test_manifest_records_how_the_model_was_made() -> None:
     assert manifest["spacy_version"] == spacy.about.__version__
     config: Config = load_config(CONFIG_PATH)
     assert manifest["seed"] == config["mirage"]["seed"]
-    assert set(manifest["labels"]) >= {"FM-16", "RF-39", "NO_CLAIM"}  # type: ignore[arg-type]
+    labels = {*manifest["labels"], *manifest.get("card_labels", [])}  # type: ignore[misc]
+    assert labels >= {"FM-16", "RF-39", "NO_CLAIM"}
     blend = manifest["blend"]
     assert isinstance(blend, dict) and 0.0 < blend["probable"] <= blend["reply"] <= 1.0
     metrics = manifest["dev_metrics"]
@@ -54,3 +56,13 @@ def test_model_is_small_and_inside_the_package() -> None:
     assert MODEL_DIR.is_relative_to(ROOT / "bot")
     size = sum(p.stat().st_size for p in MODEL_DIR.rglob("*") if p.is_file())
     assert 0 < size < MAX_MODEL_BYTES
+
+
+def test_the_card_head_splits_the_claim_probability_between_the_cards(detector: Detector) -> None:
+    """With one claim class and a card head, each card's score is its share of the claim probability, so the cards
+    add up to the claim and a sure card can overrule the rules' card."""
+    assert detector.classifier is not None and detector.classifier.card_textcat is not None
+    scores = detector.classifier.scores([detector.model_tokens("It tops MMLU and GPQA, so we make it the default.")])
+    assert set(scores[0].cards) == {card.id for card in detector.catalog.cards}
+    assert abs(sum(scores[0].cards.values()) - scores[0].claim) < 1e-6
+    assert scores[0].best_card == "FM-16"
