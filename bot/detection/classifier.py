@@ -41,6 +41,10 @@ class CardScores:
     def best_card(self) -> str | None:
         return max(self.cards, key=lambda c: self.cards[c]) if self.cards else None
 
+    def share(self, card: str) -> float:
+        """The part of the claim probability that goes to `card`."""
+        return self.cards.get(card, 0.0) / self.claim if self.claim > 0 else 0.0
+
 
 MAX_REPEATS = 3  # occurrences of one word the model reads
 MAX_MODEL_WORDS = 300  # words of a message the model reads (training messages are well under this)
@@ -122,7 +126,7 @@ class Classifier:
         if self.card_textcat is None:
             found = [{label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM} for doc in docs]
         else:
-            # the card head splits the claim probability between the cards
+            # the card head splits the claim probability between the cards (it overwrites `cats`: read CLAIM first)
             claims = [float(doc.cats.get(CLAIM, 0.0)) for doc in docs]
             labels = tuple(self.card_textcat.labels)
             found = [{label: claim * float(doc.cats[label]) for label in labels}
@@ -130,11 +134,8 @@ class Classifier:
         scored = iter(found)
         out: list[CardScores] = []
         for words in token_lists:
-            if not words:
-                out.append(CardScores(0.0, {}))
-                continue
-            cards = next(scored)
-            out.append(CardScores(min(1.0, sum(cards.values())), cards))
+            cards = next(scored) if words else {}
+            out.append(CardScores(min(1.0, float(sum(cards.values()))), cards))
         return out
 
 

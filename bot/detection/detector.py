@@ -277,9 +277,8 @@ class Detector:
         and the sentence that reads as a claim."""
         prefix = "" if tier == "reply" else "probable: "
         model_card = scores.best_card if scores is not None else None
-        overruled = rules.card is not None and model_card is not None and model_card != rules.card.id \
-            and scores is not None and scores.cards[model_card] >= CARD_SURE * scores.claim
-        if rules.card is not None and rules.triggers and not overruled:
+        sure = scores is not None and model_card is not None and scores.share(model_card) >= CARD_SURE
+        if rules.card is not None and rules.triggers and not (sure and model_card != rules.card.id):
             if rules.fires:
                 why = rules.reason
             elif rules.veto is not None:

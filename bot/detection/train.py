@@ -262,9 +262,10 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         claims = [i for i, r in enumerate(rows) if r.pattern is not None]
         card_nlp = _train_nlp(config, [rows[i] for i in claims], [texts[i] for i in claims], cards,
                               int(settings["card_length"]))
-    manifest: dict[str, Any] = {"rule_features": use_features, "normalize_words": normalize,
-                                "card_labels": cards if card_head else []}
-    detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, manifest, card_nlp))
+    # how the classifier reads a message: the detector needs this before the manifest is complete
+    reads: dict[str, Any] = {"rule_features": use_features, "normalize_words": normalize,
+                             "card_labels": cards if card_head else []}
+    detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, reads, card_nlp))
     dev = signals(detector, read_rows(dev_path))
     synthetic_rows = [row for path in synthetic for row in read_rows(path)]
     blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
@@ -277,11 +278,9 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         "architecture": config["components"]["textcat"]["model"]["@architectures"],
         "ngram_size": config["components"]["textcat"]["model"].get("ngram_size"),
         "labels": labels,
-        "card_labels": cards if card_head else [],
+        **reads,
         "spacy_version": spacy.about.__version__,
         "seed": int(settings["seed"]),
-        "rule_features": use_features,
-        "normalize_words": normalize,
         "data_hash": data_hash(root, files, config_text, examples),
         "data_files": [str(p.relative_to(root)) for p in files],
         "training_lines": len(rows),
