@@ -5,10 +5,15 @@ from __future__ import annotations
 import html
 import re
 
+from bot.detection.prefilter import CJK
+
 MAX_CHARS = 10_000  # longer messages are judged on their first 10,000 characters
 
 _CODE_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
-_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_INLINE_CODE = re.compile(r"`([^`\n]*)`")
+# code inside backticks: an identifier, path, flag, call or expression (a name such as `Code Editing Leaderboard` or
+# `BigCodeBench-Complete` is prose set in code type, and stays)
+_CODE_LIKE = re.compile(r"[_/\\#=(){}\[\]<>$;:|*@]|^\s*-|[^\W\d_]\.[^\W\d_]")
 _BLOCK_QUOTE = re.compile(r"^[ \t]*(?:>>>|&gt;&gt;&gt;).*\Z", re.DOTALL | re.MULTILINE)
 _QUOTE_LINE = re.compile(r"^[ \t]*(?:>|&gt;).*$", re.MULTILINE)
 _DOUBLE_QUOTED = re.compile(r"\"[^\"\n]{1,600}\"|“[^”\n]{1,600}”|„[^“”\n]{1,600}[“”]|«[^»\n]{1,600}»|‘[^’\n]{2,600}’")
@@ -24,6 +29,8 @@ _URL_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
 _JOINED = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")  # snake_case names: open_llm_leaderboard, SWE-bench_Verified
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 _SPACES = re.compile(r"[ \t]{2,}")
+# where a Latin word and Chinese, Japanese or Korean letters meet with no space ("MT-BenchとArena Hardで")
+_SCRIPT_EDGE = re.compile(rf"(?<=[{CJK}])(?=[^\W_{CJK}])|(?<=[^\W_{CJK}])(?=[{CJK}])")
 
 
 def link_words(url: str) -> str:
@@ -46,11 +53,17 @@ def strip_markup(text: str) -> str:
     return html.unescape(text)
 
 
+def _inline_code(match: re.Match[str]) -> str:
+    """A name in backticks reads as its words; code in backticks is dropped."""
+    code = match.group(1)
+    return " " if _CODE_LIKE.search(code) else f" {code} "
+
+
 def clean(text: str) -> str:
     """The part of `text` its writer asserted: code, Slack quotes and quoted phrases are dropped."""
     text = _CONTROL.sub(" ", text[:MAX_CHARS])
     text = _CODE_FENCE.sub(" ", text)
-    text = _INLINE_CODE.sub(" ", text)
+    text = _INLINE_CODE.sub(_inline_code, text)
     text = _BLOCK_QUOTE.sub(" ", text)
     text = _QUOTE_LINE.sub(" ", text)
     text = strip_markup(text)
@@ -58,4 +71,5 @@ def clean(text: str) -> str:
     text = _SINGLE_QUOTED.sub(" ", text)
     text = _URL.sub(lambda m: f" {link_words(m.group(0))} ", text)
     text = _JOINED.sub(" ", text)
+    text = _SCRIPT_EDGE.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

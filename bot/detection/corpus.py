@@ -34,6 +34,12 @@ def in_dev(source: str, share: float = DEV_SHARE) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
+def dev_fold(source: str, folds: int) -> int:
+    """Which of `folds` parts of the dev split a source's lines fall in (a stable hash, apart from `in_dev`'s)."""
+    digest = hashlib.sha256(source_key(source).encode("utf-8")).digest()
+    return int.from_bytes(digest[4:8], "big") % folds
+
+
 def _read(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -13,7 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-WORD = re.compile(r"[^\W_]+")  # letters and digits: snake_case and link paths are read word by word
+# Chinese, Japanese and Korean letters (no spaces between words): a run of them is one word, apart from Latin words
+# written against it ("MT-BenchとArena Hardで" holds "arena" and "hard")
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# letters and digits: snake_case and link paths are read word by word
+WORD = re.compile(rf"[^\W_{CJK}]+|[{CJK}]+")
 
 
 def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:

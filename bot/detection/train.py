@@ -24,6 +24,7 @@ from bot.catalog import Catalog
 from bot.detection.blend import Blend
 from bot.detection.classifier import CLAIM, NO_CLAIM, Classifier
 from bot.detection.clean import clean
+from bot.detection.corpus import dev_fold
 from bot.detection.detector import Detector
 from bot.detection.pipeline import build_pipeline
 
@@ -244,29 +245,50 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         rows += read_rows(path) * int(settings["real_weight"])
     examples = card_examples(catalog)
     rows += examples * int(settings.get("card_example_weight", 0))  # the cards' examples must hold: learn them
+    dev_rows = read_rows(dev_path)
+    # with dev folds the dev split is trained on too: each fold is scored by a model trained without it, the tiers
+    # are cut on those out-of-fold scores, and the shipped model learns from every fold
+    folds = int(settings.get("dev_folds", 0))
+    dev_learnt = dev_rows * int(settings["real_weight"]) if folds else []
     if settings.get("skip_borderline", False):
         rows = [r for r in rows if r.clarity != "borderline"]
-    cards = sorted({r.pattern for r in rows if r.pattern} | {card.id for card in catalog.cards})
+        dev_learnt = [r for r in dev_learnt if r.clarity != "borderline"]
+    cards = sorted({r.pattern for r in [*rows, *dev_learnt] if r.pattern} | {card.id for card in catalog.cards})
     # one claim class, and a second, smaller model that only tells the cards apart: on dev the claim ranking is
     # better when the few RF-39 lines do not split the claim class in two
     card_head = bool(settings.get("card_head", False))
     labels = [CLAIM, NO_CLAIM] if card_head else [*cards, NO_CLAIM]
-
-    texts = [rules.model_tokens(r.text, normalize) if use_features else [t.text for t in rules.nlp(clean(r.text))]
-             for r in rows]
-    kept = [i for i, t in enumerate(texts) if t]  # a message that is all quote or code has nothing to learn
-    rows, texts = [rows[i] for i in kept], [texts[i] for i in kept]
-    nlp = _train_nlp(config, rows, texts, labels)
-    card_nlp = None
-    if card_head:
-        claims = [i for i, r in enumerate(rows) if r.pattern is not None]
-        card_nlp = _train_nlp(config, [rows[i] for i in claims], [texts[i] for i in claims], cards,
-                              int(settings["card_length"]))
     # how the classifier reads a message: the detector needs this before the manifest is complete
     reads: dict[str, Any] = {"rule_features": use_features, "normalize_words": normalize,
                              "card_labels": cards if card_head else []}
-    detector = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, reads, card_nlp))
-    dev = signals(detector, read_rows(dev_path))
+
+    def read(some: Sequence[Row]) -> list[tuple[Row, list[str]]]:
+        """Each row with the tokens the classifier reads; a message that is all quote or code has none to learn."""
+        texts = [rules.model_tokens(r.text, normalize) if use_features else [t.text for t in rules.nlp(clean(r.text))]
+                 for r in some]
+        return [(r, t) for r, t in zip(some, texts, strict=True) if t]
+
+    def fit(learnt: Sequence[tuple[Row, list[str]]]) -> tuple[Language, Language | None, Detector]:
+        nlp = _train_nlp(config, [r for r, _ in learnt], [t for _, t in learnt], labels)
+        card_nlp = None
+        if card_head:
+            claims = [(r, t) for r, t in learnt if r.pattern is not None]
+            card_nlp = _train_nlp(config, [r for r, _ in claims], [t for _, t in claims], cards,
+                                  int(settings["card_length"]))
+        return nlp, card_nlp, Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, reads, card_nlp))
+
+    base, extra = read(rows), read(dev_learnt)
+    if folds:
+        dev: list[Signal] = [Signal(False, 0.0, False, 0.0, False)] * len(dev_rows)
+        for fold in range(folds):
+            held = [i for i, r in enumerate(dev_rows) if dev_fold(r.source, folds) == fold]
+            *_, scorer = fit(base + [(r, t) for r, t in extra if dev_fold(r.source, folds) != fold])
+            for i, signal in zip(held, signals(scorer, [dev_rows[i] for i in held]), strict=True):
+                dev[i] = signal
+        nlp, card_nlp, detector = fit(base + extra)
+    else:
+        nlp, card_nlp, detector = fit(base)
+        dev = signals(detector, dev_rows)
     synthetic_rows = [row for path in synthetic for row in read_rows(path)]
     blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
                                  int(settings["min_reply_fires"]), signals(detector, synthetic_rows),
@@ -283,7 +305,8 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         "seed": int(settings["seed"]),
         "data_hash": data_hash(root, files, config_text, examples),
         "data_files": [str(p.relative_to(root)) for p in files],
-        "training_lines": len(rows),
+        "training_lines": len(base) + len(extra),
+        "dev_folds": folds,
         "blend": asdict(blend),
         "dev_metrics": dev_metrics(dev, blend) | chosen,
     }

@@ -35,3 +35,22 @@ def test_markdown_link_text_and_address_both_stay() -> None:
     text = clean("Check the [LLM board](https://example.org/mteb/leaderboard) first")
     assert text.startswith("Check the [LLM board](")
     assert "mteb leaderboard" in text
+
+
+def test_a_name_in_backticks_is_read_and_code_in_backticks_is_not() -> None:
+    """GitHub sets benchmark names in code type (`Code Editing Leaderboard`); identifiers, paths, flags and
+    code comments in backticks are still dropped."""
+    assert clean("We updated Aider's `Code Editing Leaderboard` with `BigCodeBench-Complete`") == (
+        "We updated Aider's Code Editing Leaderboard with BigCodeBench-Complete"
+    )
+    dropped = clean("sorts by `arena_elo` in `scripts/pick.py`, calls `model.generate()`, `--num_fewshot 5`, "
+                    "`# best MMLU wins`")
+    assert dropped == "sorts by in , calls , ,"
+
+
+def test_latin_words_written_against_cjk_letters_stand_apart() -> None:
+    """Japanese and Chinese put no space before a Latin name; the detector and the pre-filter both read it alone."""
+    text = "MT-BenchとArena HardでGPT-4oをoutperformしてる"
+    assert clean(text) == "MT-Bench と Arena Hard で GPT-4o を outperform してる"
+    assert {"arena", "hard", "outperform"} <= words_of(text)
+    assert "两个榜单上拿了第一" in words_of("在Q-Bench和Tiny LVLM两个榜单上拿了第一")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.detection.corpus import source_key
+from bot.detection.corpus import dev_fold, source_key
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 SPLITS = ("train", "dev", "test")
@@ -67,3 +67,12 @@ def test_splits_are_disjoint_by_source(corpus: dict[str, list[dict[str, Any]]]) 
     keys = {split: {source_key(r["source"]) for r in rows} for split, rows in corpus.items()}
     assert not keys["test"] & keys["train"] and not keys["test"] & keys["dev"] and not keys["train"] & keys["dev"]
     assert len(corpus["test"]) >= 700
+
+
+def test_dev_folds_are_stable_and_split_the_dev_sources(corpus: dict[str, list[dict[str, Any]]]) -> None:
+    """Each dev source falls in one of the folds `mirage train` scores out of fold, however its address is spelt,
+    and every fold holds a fair share of dev (so each fold's model is trained on most of it)."""
+    assert dev_fold("https://github.com/org/repo/issues/7", 4) == dev_fold("org/repo#7", 4)
+    sizes = Counter(dev_fold(r["source"], 4) for r in corpus["dev"])
+    assert set(sizes) == {0, 1, 2, 3}
+    assert min(sizes.values()) >= 0.15 * len(corpus["dev"])
