@@ -248,6 +248,23 @@ def test_a_release_announced_in_the_writers_own_voice_is_not_reported_speech(det
     assert weighed[0].veto is None or "report" not in weighed[0].veto, weighed[0].veto
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Despite its small size, Phi-3 mini beats Llama 3 8B on MMLU and GSM8K.",
+        "At release it was the strongest open model on MMLU, and it still tops the 7B board.",
+        "SmolLM2 ([paper](https://arxiv.org/abs/2502.02737)) outperforms Qwen2.5-1.5B on HellaSwag and ARC.",
+        "Spark's agent benchmark numbers are strong and it's blazing fast; make it the default in Codex",
+    ],
+)
+def test_words_that_read_as_doubt_or_report_only_out_of_context_do_not_veto(detector: Detector, text: str) -> None:
+    """'despite', 'at release', a paper's arXiv link and a product named Spark appear in the writer's own claims
+    more often than in doubt, reports or systems talk (on the real-derived corpus): none of them vetoes."""
+    weighed = detector.weigh(text)
+    assert weighed is not None
+    assert weighed[0].veto is None, weighed[0].veto
+
+
 def test_claims_the_noun_is_not_reported_speech(detector: Detector) -> None:
     """An insurance team's 'claims assistant' is not someone claiming something."""
     weighed = detector.weigh("our claims assistant tops the MMLU leaderboard now, so we ship it")
