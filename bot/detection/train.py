@@ -1,5 +1,6 @@
-"""Train the claim classifier from a config and a seed, choose the blend and tiers on the real-derived dev split,
-and write the model with its manifest. Deterministic: the same config, data and seed give the same model."""
+"""Train the claim classifier from a config and a seed, choose the blend and tiers on the real-derived dev split
+(scored out of fold when the config sets `dev_folds`), and write the model with its manifest. Deterministic: the
+same config, data and seed give the same model."""
 
 from __future__ import annotations
 
@@ -230,7 +231,8 @@ def dev_metrics(dev: Sequence[Signal], blend: Blend) -> dict[str, float]:
 
 
 def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
-    """Train, choose the blend on the real-derived dev split, write `out_dir/model` and `out_dir/manifest.json`."""
+    """Train, choose the blend on the real-derived dev split (out of fold with `dev_folds`), write `out_dir/model`
+    and `out_dir/manifest.json`."""
     config_text = config_path.read_text(encoding="utf-8")
     config = load_config(config_path)
     settings = config["mirage"]
