@@ -223,6 +223,8 @@ def test_fixed_word_token_patterns_become_phrases_that_match_the_same_spans(cata
         "By Mistral's own account, Mixtral 8x22B now leads the open field on MMLU and GSM8K.",
         "Meta says Llama 4 Maverick is ahead of GPT-4o on MMLU and GPQA.",
         "In OpenAI's tests, o3-mini beat o1 on AIME 2024 and GPQA Diamond.",
+        "According to Mistral, Mixtral 8x7B beats Llama 2 70B on MMLU.",
+        "Claude 3.5 Sonnet, according to the company, outperforms every public model on SWE-bench.",
     ],
 )
 def test_a_claim_reported_in_the_third_person_is_vetoed(detector: Detector, text: str) -> None:
@@ -255,11 +257,14 @@ def test_a_release_announced_in_the_writers_own_voice_is_not_reported_speech(det
         "At release it was the strongest open model on MMLU, and it still tops the 7B board.",
         "SmolLM2 ([paper](https://arxiv.org/abs/2502.02737)) outperforms Qwen2.5-1.5B on HellaSwag and ARC.",
         "Spark's agent benchmark numbers are strong and it's blazing fast; make it the default in Codex",
+        "It beats V1 on every task according to their benchmarks, so it's the better model.",
+        "the best model to use according to the LM Arena score is a Gemini, let's switch",
     ],
 )
 def test_words_that_read_as_doubt_or_report_only_out_of_context_do_not_veto(detector: Detector, text: str) -> None:
-    """'despite', 'at release', a paper's arXiv link and a product named Spark appear in the writer's own claims
-    more often than in doubt, reports or systems talk (on the real-derived corpus): none of them vetoes."""
+    """'despite', 'at release', a paper's arXiv link, a product named Spark and "according to" the benchmarks appear in
+    the writer's own claims more often than in doubt, reports or systems talk (on the real-derived corpus): none of
+    them vetoes ("according to" a maker or its post still does)."""
     weighed = detector.weigh(text)
     assert weighed is not None
     assert weighed[0].veto is None, weighed[0].veto
