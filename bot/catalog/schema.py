@@ -127,6 +127,10 @@ class Lexicon(_Strict):
     order: int = 0  # silencers only: which reason is given first when several apply
     negation_cancels: bool = False  # silencers only: a negated hit ("no need to wait") does not silence
     negation_window: Annotated[int, Field(ge=1, le=8)] = 3  # how many tokens back a negator reaches
+    # a word ending in one of these capitalised names counts as a term ("AutomationBench", "LongMemEval"): new
+    # benchmarks are named every week; `suffix_exclude` lists such words that are not terms (systems benchmarks)
+    suffixes: list[Annotated[str, Field(pattern=r"^[A-Z][a-z]+$")]] = []
+    suffix_exclude: list[str] = []
 
     @model_validator(mode="after")
     def _role_fields(self) -> Lexicon:
@@ -134,7 +138,19 @@ class Lexicon(_Strict):
             raise ValueError(f"an {self.role} lexicon needs a weight > 0")
         if self.role == "silencer" and not self.reason.strip():
             raise ValueError("a silencer lexicon needs a reason")
+        if self.suffix_exclude and not self.suffixes:
+            raise ValueError("suffix_exclude needs suffixes")
         return self
+
+    def suffix_pattern(self) -> TokenPattern | None:
+        """The token pattern for `suffixes`: a word of letters and digits that ends in one of them after a letter or
+        digit, and is not excluded."""
+        if not self.suffixes:
+            return None
+        excluded = "|".join(re.escape(word.lower()) for word in self.suffix_exclude)
+        guard = f"(?!(?i:{excluded})$)" if excluded else ""
+        ends = "|".join(self.suffixes)
+        return [{"TEXT": {"REGEX": f"^{guard}[A-Za-z0-9][A-Za-z0-9.+]*?[A-Za-z0-9](?:{ends})$"}}]
 
     @field_validator("terms")
     @classmethod

@@ -212,7 +212,8 @@ def ruler_patterns(catalog: Catalog, nlp: Language | None = None) -> list[dict[s
 
     for lexicon in catalog.lexicons.values():
         label = lexicon_label(lexicon.name)
-        add(label, lexicon.name, [*lexicon.terms, *lexicon.patterns])
+        suffixed = lexicon.suffix_pattern()
+        add(label, lexicon.name, [*lexicon.terms, *lexicon.patterns, *([suffixed] if suffixed else [])])
     for card in catalog.cards:
         for cue in card.detect.cues:
             add(cue.label, card.id, [*cue.phrases, *cue.patterns])
@@ -273,4 +274,6 @@ def phrase_tokens(nlp: Language, catalog: Catalog, lexicon_names: tuple[str, ...
             if keys is None:
                 raise ValueError(f"lexicon {name}: every pattern needs one required token spelled out")
             phrases += [[t.text for spelling in key for t in nlp.make_doc(spelling)] for key in keys]
+        # a suffixed name ("KernelBench") holds the suffix as a word of its own for the pre-filter (see words_of)
+        phrases += [[suffix] for suffix in lexicon.suffixes]
     return phrases

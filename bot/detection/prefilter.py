@@ -69,6 +69,13 @@ class Prefilter:
         return False
 
 
+# a capitalised part at the end of a run-together name: "Bench" in "KernelBench", "Eval" in "LongMemEval"
+_NAME_PART = re.compile(r"(?<=[A-Za-z0-9])[A-Z][a-z]+")
+
+
 def words_of(text: str) -> set[str]:
-    """The lowercased words of a message, as the pre-filter sees them."""
-    return set(WORD.findall(text.lower()))
+    """The lowercased words of a message, as the pre-filter sees them, and the capitalised parts of run-together
+    names (so a lexicon's `suffixes` can key on them)."""
+    words = set(WORD.findall(text.lower()))
+    words.update(part.lower() for part in _NAME_PART.findall(text))
+    return words

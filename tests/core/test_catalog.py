@@ -113,6 +113,19 @@ def test_prefiltered_lexicon_pattern_must_spell_a_token(rules_copy: Path) -> Non
     assert any("user_evidence.yaml: patterns[" in p and "pre-filter" in p for p in problems), problems
 
 
+def test_suffixes_are_capitalised_name_parts(rules_copy: Path) -> None:
+    """A lexicon suffix is one capitalised word part ("Bench"); lower case or several words are rejected with the
+    file and the key, and an exclusion list without suffixes is a problem too."""
+    lexicon = rules_copy / "lexicon" / "benchmarks.yaml"
+    lexicon.write_text(lexicon.read_text().replace("suffixes: [Bench, Eval]", "suffixes: [bench, Eval Set]", 1))
+    problems = _problems(rules_copy)
+    assert any("benchmarks.yaml: suffixes[0]" in p for p in problems), problems
+    assert any("benchmarks.yaml: suffixes[1]" in p for p in problems), problems
+    other = rules_copy / "lexicon" / "eval_terms.yaml"
+    other.write_text(other.read_text().replace("terms:", "suffix_exclude: [FooBench]\nterms:", 1))
+    assert any("eval_terms.yaml" in p and "suffix_exclude needs suffixes" in p for p in _problems(rules_copy))
+
+
 def test_yaml_booleans_in_patterns_are_caught(rules_copy: Path) -> None:
     """YAML reads a bare `on` as true; inside a token pattern that is reported, not silently matched."""
     card = rules_copy / "FM-16.yaml"

@@ -146,6 +146,7 @@ def test_prefilter_never_hides_an_anchor(detector: Detector, catalog: Catalog, d
     """Whenever the spaCy pipeline finds a benchmark reference, the cheap pre-filter let the message through."""
     anchor_lexicons = [x.name for x in catalog.lexicons.values() if x.role in ("anchor", "context_anchor")]
     terms = [t for name in anchor_lexicons for t in catalog.lexicon(name).terms] + ["MATH", "ARC"]
+    terms += ["KernelBench", "x1Eval", "MVBench", "GeekBench", "AutomationBench"]  # names the lexicon's suffixes cover
     filler = st.sampled_from(["we", "so", "the", "(", "-", "!", "model", "x1", "\n", "👍", "'s", "と", "榜单", "`"])
     words = data.draw(st.lists(st.one_of(filler, st.sampled_from(terms)), min_size=1, max_size=12))
     joiner = data.draw(st.sampled_from([" ", "", "-", "/", "  "]))
@@ -268,6 +269,16 @@ def test_words_that_read_as_doubt_or_report_only_out_of_context_do_not_veto(dete
     weighed = detector.weigh(text)
     assert weighed is not None
     assert weighed[0].veto is None, weighed[0].veto
+
+
+def test_a_new_benchmark_named_like_one_is_a_benchmark(detector: Detector) -> None:
+    """Benchmarks are named every week: a run-together name ending in a capitalised Bench or Eval is a benchmark
+    reference ("AutomationBench", "LongMemEval"); hardware suites (GeekBench) and ordinary words are not."""
+    reading = detector.reading_of("AutomationBench 30.4% (from 17.0%) and LongMemEval up too, progress is insane")
+    assert {a.label for a in reading.anchors} == {"BENCHMARKS"} and len(reading.anchors) == 2
+    assert not detector.reading_of("GeekBench 6 says the M4 is the best chip").anchors
+    assert not detector.reading_of("our workbench is full and retrieval is slow").anchors
+    assert detector.anchor_filter.may_match("so KernelBench is the one to beat")
 
 
 def test_claims_the_noun_is_not_reported_speech(detector: Detector) -> None:
