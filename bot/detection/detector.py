@@ -21,8 +21,8 @@ from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_wo
 from bot.detection.clean import clean
 from bot.detection.evidence_scan import EvidenceScan
 from bot.detection.model import QUIET, Detection, Tier
-from bot.detection.pipeline import as_phrases, build_pipeline, phrase_tokens
-from bot.detection.prefilter import Prefilter, words_of
+from bot.detection.pipeline import as_phrases, build_pipeline, name_parts, phrase_tokens
+from bot.detection.prefilter import Prefilter
 from bot.detection.reading import Reading
 from bot.detection.roles import Roles
 from bot.detection.vetoes import first_veto, vetoes_for
@@ -74,9 +74,8 @@ class Detector:
         self.classifier = classifier
         self.roles = roles = Roles.from_catalog(catalog)
         self.vetoes = vetoes_for(roles)
-        self.anchor_filter = Prefilter.from_phrases(
-            phrase_tokens(nlp, catalog, catalog.lexicons_with("anchor", "context_anchor"))
-        )
+        anchors = catalog.lexicons_with("anchor", "context_anchor")
+        self.anchor_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, anchors), name_parts(catalog, anchors))
         # model cards claim the lead with "outperforms" or "state of the art" alone: read those for the classifier
         self.gate_filter = Prefilter.from_phrases(phrase_tokens(nlp, catalog, catalog.lexicons_with("gate")))
         self.evidence_filter = Prefilter.from_phrases(
@@ -99,7 +98,7 @@ class Detector:
 
     def detect(self, text: str, context: Sequence[str] = ()) -> Detection:
         """The verdict on `text`; `context` holds earlier messages of the same thread, oldest first."""
-        words = words_of(text)
+        words = self.pipeline_filter.words(text)
         if not self._gated(words):
             return self._unanchored(text, words)
         doc = self._doc(text)
@@ -112,7 +111,7 @@ class Detector:
         results: dict[int, Detection] = {}
         next_out = 0
         for i, text in enumerate(texts):
-            words = words_of(text)
+            words = self.pipeline_filter.words(text)
             if self._gated(words):
                 pending.append((i, clean(text)))
             else:
@@ -129,7 +128,7 @@ class Detector:
 
     def needs_reading(self, text: str) -> bool:
         """False when `text` holds no benchmark, lead-claiming or user-evidence word: `detect` says QUIET at once."""
-        words = words_of(text)
+        words = self.pipeline_filter.words(text)
         return self._gated(words) or self.evidence_filter.may_match_words(words)
 
     def cites_user_outcome(self, text: str) -> bool:
@@ -144,7 +143,7 @@ class Detector:
 
     def weigh(self, text: str) -> tuple[RuleVerdict, CardScores | None] | None:
         """The raw signals behind a verdict, before the blend: None when `text` has no benchmark anchor."""
-        if not self._gated(words_of(text)):
+        if not self._gated(self.pipeline_filter.words(text)):
             return None
         doc = self._doc(text)
         reading = self._read(doc)

@@ -277,3 +277,8 @@ def phrase_tokens(nlp: Language, catalog: Catalog, lexicon_names: tuple[str, ...
         # a suffixed name ("KernelBench") holds the suffix as a word of its own for the pre-filter (see words_of)
         phrases += [[suffix] for suffix in lexicon.suffixes]
     return phrases
+
+
+def name_parts(catalog: Catalog, lexicon_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The suffixes of the named lexicons: the pre-filter looks for them inside run-together names."""
+    return tuple(dict.fromkeys(s for name in lexicon_names for s in catalog.lexicon(name).suffixes))

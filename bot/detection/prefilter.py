@@ -32,6 +32,8 @@ def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:
 @dataclass(frozen=True, slots=True)
 class Prefilter:
     index: dict[str, tuple[frozenset[str], ...]]
+    # capitalised ends of run-together names its phrases key on ("Bench" of "KernelBench"; see `words_of`)
+    name_parts: tuple[str, ...] = ()
     keys: frozenset[str] = frozenset()  # the index's keys, so a message's words meet them in one set operation
 
     def __post_init__(self) -> None:
@@ -42,22 +44,27 @@ class Prefilter:
         index = {key: tuple(sets) for key, sets in self.index.items()}
         for key, sets in other.index.items():
             index[key] = tuple(dict.fromkeys((*index.get(key, ()), *sets)))
-        return Prefilter(index)
+        return Prefilter(index, tuple(dict.fromkeys((*self.name_parts, *other.name_parts))))
 
     @classmethod
-    def from_phrases(cls, phrases: Iterable[Iterable[str]]) -> Prefilter:
-        """Build from tokenised phrases; a phrase without any word (pure punctuation) is rejected."""
+    def from_phrases(cls, phrases: Iterable[Iterable[str]], name_parts: Iterable[str] = ()) -> Prefilter:
+        """Build from tokenised phrases (and the name parts some of them are); a phrase without any word (pure
+        punctuation) is rejected."""
         index: defaultdict[str, set[frozenset[str]]] = defaultdict(set)
         for tokens in phrases:
             for words in phrase_word_sets(tokens):
                 if not words:
                     raise ValueError(f"phrase {list(tokens)!r} has no word the pre-filter could key on")
                 index[max(sorted(words), key=len)].add(words)
-        return cls({key: tuple(sets) for key, sets in index.items()})
+        return cls({key: tuple(sets) for key, sets in index.items()}, tuple(name_parts))
+
+    def words(self, text: str) -> set[str]:
+        """A message's words as this pre-filter reads them (see `words_of`)."""
+        return words_of(text, self.name_parts)
 
     def may_match(self, text: str) -> bool:
         """False only when no phrase of interest can occur in `text`."""
-        return self.may_match_words(words_of(text))
+        return self.may_match_words(self.words(text))
 
     def may_match_words(self, words: set[str]) -> bool:
         """`may_match` on a message's word set (see `words_of`), so several filters can share one split."""
@@ -69,13 +76,9 @@ class Prefilter:
         return False
 
 
-# a capitalised part at the end of a run-together name: "Bench" in "KernelBench", "Eval" in "LongMemEval"
-_NAME_PART = re.compile(r"(?<=[A-Za-z0-9])[A-Z][a-z]+")
-
-
-def words_of(text: str) -> set[str]:
-    """The lowercased words of a message, as the pre-filter sees them, and the capitalised parts of run-together
-    names (so a lexicon's `suffixes` can key on them)."""
+def words_of(text: str, name_parts: Iterable[str] = ()) -> set[str]:
+    """The lowercased words of a message, as the pre-filter sees them, and each of `name_parts` it holds (a lexicon's
+    `suffixes`: "KernelBench" holds "bench"), found by a substring test."""
     words = set(WORD.findall(text.lower()))
-    words.update(part.lower() for part in _NAME_PART.findall(text))
+    words.update(part.lower() for part in name_parts if part in text)
     return words

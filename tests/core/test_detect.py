@@ -218,6 +218,13 @@ def test_fixed_word_token_patterns_become_phrases_that_match_the_same_spans(cata
         }, text
 
 
+def _veto(detector: Detector, text: str) -> str | None:
+    """The rules' veto on a message that has a benchmark anchor."""
+    weighed = detector.weigh(text)
+    assert weighed is not None, text
+    return weighed[0].veto
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -230,9 +237,8 @@ def test_fixed_word_token_patterns_become_phrases_that_match_the_same_spans(cata
 )
 def test_a_claim_reported_in_the_third_person_is_vetoed(detector: Detector, text: str) -> None:
     """Attribution to the maker (its own account, its tests, 'X says') marks the claim as someone else's."""
-    weighed = detector.weigh(text)
-    assert weighed is not None
-    assert weighed[0].veto is not None and "report" in weighed[0].veto
+    veto = _veto(detector, text)
+    assert veto is not None and "report" in veto
 
 
 @pytest.mark.parametrize(
@@ -246,9 +252,8 @@ def test_a_claim_reported_in_the_third_person_is_vetoed(detector: Detector, text
 def test_a_release_announced_in_the_writers_own_voice_is_not_reported_speech(detector: Detector, text: str) -> None:
     """'X is out and it beats Y on the benchmarks' is the writer's own announcement (a claim by the guide), not
     news of someone else's claim."""
-    weighed = detector.weigh(text)
-    assert weighed is not None
-    assert weighed[0].veto is None or "report" not in weighed[0].veto, weighed[0].veto
+    veto = _veto(detector, text)
+    assert veto is None or "report" not in veto, veto
 
 
 @pytest.mark.parametrize(
@@ -266,9 +271,8 @@ def test_words_that_read_as_doubt_or_report_only_out_of_context_do_not_veto(dete
     """'despite', 'at release', a paper's arXiv link, a product named Spark and "according to" the benchmarks appear in
     the writer's own claims more often than in doubt, reports or systems talk (on the real-derived corpus): none of
     them vetoes ("according to" a maker or its post still does)."""
-    weighed = detector.weigh(text)
-    assert weighed is not None
-    assert weighed[0].veto is None, weighed[0].veto
+    veto = _veto(detector, text)
+    assert veto is None, veto
 
 
 def test_a_new_benchmark_named_like_one_is_a_benchmark(detector: Detector) -> None:
@@ -283,9 +287,8 @@ def test_a_new_benchmark_named_like_one_is_a_benchmark(detector: Detector) -> No
 
 def test_claims_the_noun_is_not_reported_speech(detector: Detector) -> None:
     """An insurance team's 'claims assistant' is not someone claiming something."""
-    weighed = detector.weigh("our claims assistant tops the MMLU leaderboard now, so we ship it")
-    assert weighed is not None
-    assert weighed[0].veto is None or "report" not in weighed[0].veto
+    veto = _veto(detector, "our claims assistant tops the MMLU leaderboard now, so we ship it")
+    assert veto is None or "report" not in veto
 
 
 class _SureOfCard(Classifier):

@@ -51,6 +51,9 @@ class _EitherFilter:
     def __init__(self, first: Prefilter, second: Prefilter) -> None:
         self.first, self.second = first, second
 
+    def words(self, text: str) -> set[str]:
+        return words_of(text, (*self.first.name_parts, *self.second.name_parts))
+
     def may_match_words(self, words: set[str]) -> bool:
         return self.first.may_match_words(words) or self.second.may_match_words(words)
 
