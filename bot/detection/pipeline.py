@@ -16,11 +16,14 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
+from spacy.util import compile_infix_regex
 
 from bot.catalog import Catalog
 from bot.catalog.patterns import LITERAL_ATTRS, key_phrases, required_tokens
 from bot.catalog.schema import lexicon_label
+from bot.detection.prefilter import CJK, CJK_PUNCTUATION
 
 SPANS_KEY = "mirage"
 MAX_EXPANDED_PHRASES = 400
@@ -253,9 +256,19 @@ def build_pipeline(catalog: Catalog) -> Language:
     """A blank English pipeline (no downloaded model) whose span ruler validates every pattern as it is added."""
     _register_ruler()
     nlp = spacy.blank("en")
+    read_cjk_by_letter(nlp)
     ruler = cast(IndexedSpanRuler, nlp.add_pipe(RULER_FACTORY))
     ruler.add_patterns(ruler_patterns(catalog, nlp))
     return nlp
+
+
+def read_cjk_by_letter(nlp: Language) -> None:
+    """Split Chinese, Japanese and Korean text into single letters (and their full-width punctuation): written
+    without spaces, a run of them would be one token, so neither a lexicon term (基准, ベンチマーク) nor the
+    classifier's word pairs could see the words inside it. The text of every span stays as written."""
+    infixes: list[str | re.Pattern[str]] = [*(nlp.Defaults.infixes or ()), rf"[{CJK}{CJK_PUNCTUATION}]"]
+    tokenizer = cast(Tokenizer, nlp.tokenizer)
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
 
 
 def span_ruler(nlp: Language) -> IndexedSpanRuler:

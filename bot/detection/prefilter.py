@@ -13,11 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Chinese, Japanese and Korean letters (no spaces between words): a run of them is one word, apart from Latin words
-# written against it ("MT-BenchとArena Hardで" holds "arena" and "hard")
+# Chinese, Japanese and Korean letters (no spaces between words): each letter is a word of its own, as the
+# tokenizer reads them (see pipeline.read_cjk_by_letter), apart from Latin words written against them
+# ("MT-BenchとArena Hardで" holds "arena" and "hard")
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# their punctuation, full-width (、。「」，！？：), which the tokenizer splits off as well
+CJK_PUNCTUATION = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 # letters and digits: snake_case and link paths are read word by word
-WORD = re.compile(rf"[^\W_{CJK}]+|[{CJK}]+")
+WORD = re.compile(rf"[^\W_{CJK}]+|[{CJK}]")
 
 
 def phrase_word_sets(tokens: Iterable[str]) -> set[frozenset[str]]:

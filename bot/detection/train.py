@@ -83,15 +83,15 @@ def resolve(root: Path, patterns: Iterable[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def data_hash(root: Path, files: Sequence[Path], config_text: str, examples: Sequence[Row] = ()) -> str:
-    """One hash over the config, every data file (names relative to `root`, then contents) and the cards' own
-    examples (they are trained on too)."""
+def data_hash(root: Path, files: Sequence[Path], config_text: str, catalog: Catalog) -> str:
+    """One hash over the config, every data file (names relative to `root`, then contents) and the catalog: the
+    cards' own examples are trained on, and the rules' reading of each message (its lexicons and cues) is part of
+    what the classifier reads."""
     digest = hashlib.sha256(config_text.encode("utf-8"))
     for path in files:
         digest.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    for row in examples:
-        digest.update(f"{row.pattern or NO_CLAIM}\t{row.text}".encode() + b"\0")
+    digest.update(catalog.model_dump_json(exclude={"sources"}).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -305,7 +305,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         **reads,
         "spacy_version": spacy.about.__version__,
         "seed": int(settings["seed"]),
-        "data_hash": data_hash(root, files, config_text, examples),
+        "data_hash": data_hash(root, files, config_text, catalog),
         "data_files": [str(p.relative_to(root)) for p in files],
         "training_lines": len(base) + len(extra),
         "dev_folds": folds,

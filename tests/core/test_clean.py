@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.detection import Detector
 from bot.detection.clean import clean, link_words
 from bot.detection.prefilter import words_of
 
@@ -53,4 +54,14 @@ def test_latin_words_written_against_cjk_letters_stand_apart() -> None:
     text = "MT-BenchとArena HardでGPT-4oをoutperformしてる"
     assert clean(text) == "MT-Bench と Arena Hard で GPT-4o を outperform してる"
     assert {"arena", "hard", "outperform"} <= words_of(text)
-    assert "两个榜单上拿了第一" in words_of("在Q-Bench和Tiny LVLM两个榜单上拿了第一")
+    assert {"q", "bench", "两", "榜", "单", "一"} <= words_of("在Q-Bench和Tiny LVLM两个榜单上拿了第一")
+
+
+def test_cjk_text_is_read_letter_by_letter_and_its_spans_keep_their_text(detector: Detector) -> None:
+    """Written without spaces, Chinese, Japanese and Korean are tokenised one letter at a time, so a lexicon term
+    matches inside a run of text; full-width punctuation is split off too, and a span reads as it was written."""
+    doc = detector.nlp(clean("MiniMax M2.5 刷新了一堆行业基准，SWE-Bench Verified 80.2%，生产力任务"))
+    words = [t.text for t in doc]
+    assert words[2:4] == ["刷", "新"] and "，" in words and "80.2%" in words
+    reading = detector.reading_of("GLM-4-9B 系列在各项评测指标上都有明显提升，超越了上一代")
+    assert {"评测", "超越"} <= {h.text for h in reading.hits}

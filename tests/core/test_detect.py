@@ -315,3 +315,26 @@ def test_a_classifier_sure_of_another_card_picks_the_card_and_says_what_it_read(
     assert "MMLU" in verdict.triggers
     assert any("switching the default" in t for t in verdict.triggers)
     assert "trained classifier" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DeepSeek-V3 is out, and it goes toe to toe with GPT-4o and Claude-3.5-Sonnet.",
+        "Our 7B model holds its own against much bigger domain models such as BloombergGPT-50B.",
+        "the only RNN so far that keeps up with transformers in quality and scaling",
+        "Basically a tie at a fraction of the price, K3 wins and is the rational default now.",
+        "We picked GPT 5.5 because it's simply the best coding model right now.",
+    ],
+)
+def test_a_lead_said_without_naming_a_benchmark_is_read_by_the_classifier(detector: Detector, text: str) -> None:
+    """Parity and lead words ("toe to toe", "holds its own", "wins", "the best") bring a message to the classifier
+    even when no benchmark is named, and never make the rules fire on their own."""
+    weighed = detector.weigh(text)
+    assert weighed is not None, text
+    assert not weighed[0].fires, text
+
+
+def test_chatter_without_a_lead_or_a_benchmark_is_not_weighed(detector: Detector) -> None:
+    """A message with neither a benchmark reference nor a lead-claiming word skips the pipeline."""
+    assert detector.weigh("standup moved to 10, ping me if the deploy window changes") is None

@@ -16,7 +16,7 @@ from bot.catalog import Catalog
 from bot.cli.scan_lines import CHUNK_LINES, parse_line
 from bot.detection import Detector
 from bot.detection.clean import clean
-from bot.detection.pipeline import SPANS_KEY, IndexedSpanRuler, ruler_patterns, span_ruler
+from bot.detection.pipeline import SPANS_KEY, IndexedSpanRuler, read_cjk_by_letter, ruler_patterns, span_ruler
 from bot.detection.prefilter import Prefilter, words_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -37,6 +37,7 @@ def _plain_detector(catalog: Catalog, fast: Detector) -> Detector:
     """The detector on spaCy's own SpanRuler (every token pattern at every token) and the case-folding evidence
     scan, with the same classifier."""
     nlp = spacy.blank("en")
+    read_cjk_by_letter(nlp)  # the same tokenizer: only the ruler differs
     nlp.add_pipe("span_ruler", config={"spans_key": SPANS_KEY, "phrase_matcher_attr": "LOWER", "validate": True})
     nlp.get_pipe("span_ruler").add_patterns(ruler_patterns(catalog, nlp))
     plain = Detector(catalog, nlp, fast.classifier)

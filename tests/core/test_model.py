@@ -12,7 +12,7 @@ from thinc.api import Config
 from bot.catalog import load_catalog
 from bot.detection import Detector
 from bot.detection.classifier import MODEL_DIR
-from bot.detection.train import CONFIG_PATH, card_examples, data_hash, training_files
+from bot.detection.train import CONFIG_PATH, data_hash, training_files
 from bot.settings import default_rules_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +39,15 @@ def test_manifest_records_how_the_model_was_made() -> None:
 
 
 def test_model_is_in_step_with_its_data_and_config() -> None:
-    """Change a training file or the config without `mirage train`, and this fails: the shipped model must be the
-    one those files make."""
+    """Change a training file, a card or lexicon, or the config without `mirage train`, and this fails: the shipped
+    model must be the one those files make."""
     config: Config = load_config(CONFIG_PATH)
     synthetic, real, dev = training_files(ROOT, config)
     files = [*synthetic, *real, dev]
     assert [str(p.relative_to(ROOT)) for p in files] == _manifest()["data_files"]
-    examples = card_examples(load_catalog(default_rules_dir()))
-    assert data_hash(ROOT, files, CONFIG_PATH.read_text(encoding="utf-8"), examples) == _manifest()["data_hash"], (
-        "training data, card examples or config changed: run `mirage train` and commit bot/detection/trained"
+    catalog = load_catalog(default_rules_dir())
+    assert data_hash(ROOT, files, CONFIG_PATH.read_text(encoding="utf-8"), catalog) == _manifest()["data_hash"], (
+        "training data, rules or config changed: run `mirage train` and commit bot/detection/trained"
     )
 
 
