@@ -265,12 +265,14 @@ def test_a_release_announced_in_the_writers_own_voice_is_not_reported_speech(det
         "Spark's agent benchmark numbers are strong and it's blazing fast; make it the default in Codex",
         "It beats V1 on every task according to their benchmarks, so it's the better model.",
         "the best model to use according to the LM Arena score is a Gemini, let's switch",
+        "Gemma 4 12B approaches our 26B MoE on benchmarks at half the memory and runs locally in 16GB: the best one",
+        "It beats ViT Giant on ImageNet benchmarks with 3x fewer FLOPs, the strongest small encoder there is",
     ],
 )
 def test_words_that_read_as_doubt_or_report_only_out_of_context_do_not_veto(detector: Detector, text: str) -> None:
-    """'despite', 'at release', a paper's arXiv link, a product named Spark and "according to" the benchmarks appear in
-    the writer's own claims more often than in doubt, reports or systems talk (on the real-derived corpus): none of
-    them vetoes ("according to" a maker or its post still does)."""
+    """'despite', 'at release', a paper's arXiv link, a product named Spark, "according to" the benchmarks and a
+    model's own size or compute (GB, FLOPs) appear in the writer's own claims as often as in doubt, reports or
+    systems talk (on the real-derived corpus): none of them vetoes ("according to" a maker or its post still does)."""
     veto = _veto(detector, text)
     assert veto is None, veto
 
