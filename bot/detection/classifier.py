@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,10 @@ MAX_MODEL_WORDS = 300  # words of a message the model reads (training messages a
 # a figure: 71.2, 85%, +4, -0.3pt, 2.5x, 1,400, 62->71 (not a name with digits in it, such as GSM8K or gpt-4o)
 _FIGURE = re.compile(r"[+\-~±]?\d[\d.,]*(?:%|x|pt|pts|pp|k|m|b)?(?:(?:->|→|=>|/)[+\-]?\d[\d.,]*%?)?", re.IGNORECASE)
 _DIGIT = re.compile(r"\d+")
+_NAME = re.compile(r"(?=.*[a-zA-Z])(?=.*\d)[\w.\-]+")
+_MARKS = re.compile(r"[\-_*#|:;,.()\[\]{}<>/\\'`\"=+~^]+")
+BENCH_WORD = FEATURE_PREFIX + "benchname"
+NAME_WORD = FEATURE_PREFIX + "modelname"
 
 
 def normal_word(word: str) -> str:
@@ -63,14 +67,37 @@ def normal_word(word: str) -> str:
     return word.lower()
 
 
-def model_words(words: Sequence[str], feature_labels: Iterable[str], use_features: bool,
-                normalize: bool = False) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """How a classifier reads a message; set by the training config and recorded in the model's manifest."""
+
+    rule_features: bool = False  # one word per label of the rules' reading, after the message's words
+    normalize_words: bool = False  # words lowercased, figures by their shape (see `normal_word`)
+    mask_benchmarks: bool = False  # a named benchmark as one word for any benchmark
+    mask_names: bool = False  # a name mixing letters and digits (gpt-4o, qwen2.5, h100) as one word for any name
+    drop_marks: bool = False  # no tokens of markup punctuation alone (|, ##, **, -)
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> Reads:
+        """From a manifest or the config's [mirage] section (a setting left out is off)."""
+        return cls(**{name: bool(settings.get(name, False)) for name in cls.__dataclass_fields__})
+
+
+def model_words(words: Sequence[str], feature_labels: Iterable[str], reads: Reads,
+                benchmarks: Sequence[tuple[int, int]] = ()) -> list[str]:
     """The tokens the classifier reads: the cleaned message's tokens (as the rule pipeline split them), then (when
     the model was trained with them) one word per label of the rules' reading, so it can weigh rule evidence.
-    A model trained with `normalize` reads words lowercased and figures by their shape (see `normal_word`)."""
-    marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if use_features else []
-    kept = [w for w in words if not w.isspace()]
-    return _bounded([normal_word(w) for w in kept] if normalize else kept) + marks
+    `benchmarks` are the token spans of named benchmarks (read as one word each when `reads.mask_benchmarks`): a
+    bag of words then learns "tops <benchmark>" once for every benchmark, named this week or next."""
+    marks = [FEATURE_PREFIX + label.lower().replace("_", "") for label in feature_labels] if reads.rule_features else []
+    if reads.mask_benchmarks and benchmarks:
+        words = list(words)
+        for start, end in benchmarks:
+            words[start:end] = [BENCH_WORD] + [" "] * (end - start - 1)
+    if reads.mask_names:
+        words = [NAME_WORD if _NAME.fullmatch(w) and not _FIGURE.fullmatch(w) else w for w in words]
+    kept = [w for w in words if not w.isspace() and not (reads.drop_marks and _MARKS.fullmatch(w))]
+    return _bounded([normal_word(w) for w in kept] if reads.normalize_words else kept) + marks
 
 
 def _bounded(words: list[str]) -> list[str]:
@@ -98,8 +125,7 @@ class Classifier:
         self.vocab = vocab
         self.manifest = manifest
         self.blend = Blend(**(manifest.get("blend") or {}))
-        self.use_features = bool(manifest.get("rule_features", False))
-        self.normalize = bool(manifest.get("normalize_words", False))
+        self.reads = Reads.of(manifest)
 
     @classmethod
     def from_nlp(cls, nlp: Language, manifest: dict[str, Any], card_nlp: Language | None = None) -> Classifier:

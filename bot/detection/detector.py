@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from bot.catalog import Card, Catalog, Cue
 from bot.catalog.schema import ABSENT_EVIDENCE
 from bot.detection.analysis import NEGATION_WINDOW, Hit, dedupe_overlaps, hits, merged_texts, sentences
-from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, model_words
+from bot.detection.classifier import MODEL_DIR, CardScores, Classifier, Reads, model_words
 from bot.detection.clean import clean
 from bot.detection.evidence_scan import EvidenceScan
 from bot.detection.model import QUIET, Detection, Tier
@@ -151,14 +151,17 @@ class Detector:
             return None
         return self.rule_verdict(doc, reading), self._model_scores([(doc, reading)])[0]
 
-    def model_tokens(self, text: str, normalize: bool | None = None) -> list[str]:
+    def model_tokens(self, text: str, reads: Reads | None = None) -> list[str]:
         """What the classifier reads for `text` (training uses the very same tokens; without a classifier,
-        `normalize` says how the model being trained reads words)."""
+        `reads` says how the model being trained reads a message)."""
         doc = self._doc(text)
-        use = self.classifier.use_features if self.classifier is not None else True
-        if normalize is None:
-            normalize = self.classifier.normalize if self.classifier is not None else False
-        return model_words([t.text for t in doc], self._read(doc).feature_labels(), use, normalize)
+        if reads is None:
+            reads = self.classifier.reads if self.classifier is not None else Reads(rule_features=True)
+        return self._words(doc, self._read(doc), reads)
+
+    def _words(self, doc: Doc, reading: Reading, reads: Reads) -> list[str]:
+        named = [(h.start, h.end) for h in reading.anchors if h.label in self.roles.named_anchors]
+        return model_words([t.text for t in doc], reading.feature_labels(), reads, named)
 
     # ---- internals --------------------------------------------------------------------------------------------
 
@@ -192,9 +195,8 @@ class Detector:
         if self.classifier is None:
             return [None] * len(read)
         wanted = [i for i, (_, reading) in enumerate(read) if self._weighable(reading)]
-        use, normalize = self.classifier.use_features, self.classifier.normalize
-        words = [model_words([t.text for t in read[i][0]], read[i][1].feature_labels(), use, normalize)
-                 for i in wanted]
+        reads = self.classifier.reads
+        words = [self._words(read[i][0], read[i][1], reads) for i in wanted]
         out: list[CardScores | None] = [None] * len(read)
         for i, scores in zip(wanted, self.classifier.scores(words), strict=True):
             out[i] = scores

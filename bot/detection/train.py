@@ -23,8 +23,7 @@ from thinc.api import Adam, Config
 
 from bot.catalog import Catalog
 from bot.detection.blend import Blend
-from bot.detection.classifier import CLAIM, NO_CLAIM, Classifier
-from bot.detection.clean import clean
+from bot.detection.classifier import CLAIM, NO_CLAIM, Classifier, Reads
 from bot.detection.corpus import dev_fold
 from bot.detection.detector import Detector
 from bot.detection.pipeline import build_pipeline
@@ -238,8 +237,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     settings = config["mirage"]
     synthetic, real, dev_path = training_files(root, config)
     rules = Detector(catalog, build_pipeline(catalog))
-    use_features = bool(settings["rule_features"])
-    normalize = bool(settings.get("normalize_words", False))
+    reads = Reads.of(settings)
     rows: list[Row] = []
     for path in synthetic:
         rows += read_rows(path) * int(settings.get("synthetic_weight", 1))
@@ -261,13 +259,11 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     card_head = bool(settings.get("card_head", False))
     labels = [CLAIM, NO_CLAIM] if card_head else [*cards, NO_CLAIM]
     # how the classifier reads a message: the detector needs this before the manifest is complete
-    reads: dict[str, Any] = {"rule_features": use_features, "normalize_words": normalize,
-                             "card_labels": cards if card_head else []}
+    read_as: dict[str, Any] = {**asdict(reads), "card_labels": cards if card_head else []}
 
     def read(some: Sequence[Row]) -> list[tuple[Row, list[str]]]:
         """Each row with the tokens the classifier reads; a message that is all quote or code has none to learn."""
-        texts = [rules.model_tokens(r.text, normalize) if use_features else [t.text for t in rules.nlp(clean(r.text))]
-                 for r in some]
+        texts = [rules.model_tokens(r.text, reads) for r in some]
         return [(r, t) for r, t in zip(some, texts, strict=True) if t]
 
     def fit(learnt: Sequence[tuple[Row, list[str]]]) -> tuple[Language, Language | None, Detector]:
@@ -277,7 +273,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
             claims = [(r, t) for r, t in learnt if r.pattern is not None]
             card_nlp = _train_nlp(config, [r for r, _ in claims], [t for _, t in claims], cards,
                                   int(settings["card_length"]))
-        return nlp, card_nlp, Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, reads, card_nlp))
+        return nlp, card_nlp, Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, read_as, card_nlp))
 
     base, extra = read(rows), read(dev_learnt)
     if folds:
@@ -302,7 +298,7 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         "architecture": config["components"]["textcat"]["model"]["@architectures"],
         "ngram_size": config["components"]["textcat"]["model"].get("ngram_size"),
         "labels": labels,
-        **reads,
+        **read_as,
         "spacy_version": spacy.about.__version__,
         "seed": int(settings["seed"]),
         "data_hash": data_hash(root, files, config_text, catalog),
