@@ -16,7 +16,14 @@ from bot.catalog import Catalog
 from bot.cli.scan_lines import CHUNK_LINES, parse_line
 from bot.detection import Detector
 from bot.detection.clean import clean
-from bot.detection.pipeline import SPANS_KEY, IndexedSpanRuler, read_cjk_by_letter, ruler_patterns, span_ruler
+from bot.detection.pipeline import (
+    SPANS_KEY,
+    IndexedSpanRuler,
+    blank_english,
+    read_cjk_by_letter,
+    ruler_patterns,
+    span_ruler,
+)
 from bot.detection.prefilter import Prefilter, words_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -44,6 +51,16 @@ def _plain_detector(catalog: Catalog, fast: Detector) -> Detector:
     plain.evidence_scan = replace(plain.evidence_scan, ascii=None)
     plain.pipeline_filter = _EitherFilter(plain.anchor_filter, plain.gate_filter)  # type: ignore[assignment]
     return plain
+
+
+def test_the_tokenizer_built_for_cjk_splits_as_a_blank_pipeline_given_the_rules_later(labelled: list[str]) -> None:
+    """Building the tokenizer with the CJK infixes (one load of the special cases) splits every message exactly as
+    spaCy's blank English does once its infixes are replaced afterwards."""
+    later = spacy.blank("en")
+    read_cjk_by_letter(later)
+    built = blank_english()
+    texts = [*labelled, "MT-BenchとArena Hardで基准测试领先", "在C-Eval上超越GPT-4，벤치마크 1위!", "tops MMLU (+4)"]
+    assert [[t.text for t in built(clean(x))] for x in texts] == [[t.text for t in later(clean(x))] for x in texts]
 
 
 class _EitherFilter:
