@@ -54,7 +54,6 @@ MAX_MODEL_WORDS = 300  # words of a message the model reads (training messages a
 _FIGURE = re.compile(r"[+\-~±]?\d[\d.,]*(?:%|x|pt|pts|pp|k|m|b)?(?:(?:->|→|=>|/)[+\-]?\d[\d.,]*%?)?", re.IGNORECASE)
 _DIGIT = re.compile(r"\d+")
 _NAME = re.compile(r"(?=.*[a-zA-Z])(?=.*\d)[\w.\-]+")
-_MARKS = re.compile(r"[\-_*#|:;,.()\[\]{}<>/\\'`\"=+~^]+")
 BENCH_WORD = FEATURE_PREFIX + "benchname"
 NAME_WORD = FEATURE_PREFIX + "modelname"
 
@@ -75,7 +74,6 @@ class Reads:
     normalize_words: bool = False  # words lowercased, figures by their shape (see `normal_word`)
     mask_benchmarks: bool = False  # a named benchmark as one word for any benchmark
     mask_names: bool = False  # a name mixing letters and digits (gpt-4o, qwen2.5, h100) as one word for any name
-    drop_marks: bool = False  # no tokens of markup punctuation alone (|, ##, **, -)
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> Reads:
@@ -96,7 +94,7 @@ def model_words(words: Sequence[str], feature_labels: Iterable[str], reads: Read
             words[start:end] = [BENCH_WORD] + [" "] * (end - start - 1)
     if reads.mask_names:
         words = [NAME_WORD if _NAME.fullmatch(w) and not _FIGURE.fullmatch(w) else w for w in words]
-    kept = [w for w in words if not w.isspace() and not (reads.drop_marks and _MARKS.fullmatch(w))]
+    kept = [w for w in words if not w.isspace()]
     return _bounded([normal_word(w) for w in kept] if reads.normalize_words else kept) + marks
 
 

@@ -160,8 +160,9 @@ class Detector:
         return self._words(doc, self._read(doc), reads)
 
     def _words(self, doc: Doc, reading: Reading, reads: Reads) -> list[str]:
-        named = [(h.start, h.end) for h in reading.anchors if h.label in self.roles.named_anchors]
-        return model_words([t.text for t in doc], reading.feature_labels(), reads, named)
+        named = self.roles.named_anchors if reads.mask_benchmarks else frozenset()
+        spans = [(h.start, h.end) for h in reading.anchors if h.label in named]
+        return model_words([t.text for t in doc], reading.feature_labels(), reads, spans)
 
     # ---- internals --------------------------------------------------------------------------------------------
 

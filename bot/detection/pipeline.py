@@ -16,9 +16,7 @@ from spacy.lang.en import English, EnglishDefaults
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import SpanRuler
-from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
-from spacy.util import compile_infix_regex
 
 from bot.catalog import Catalog
 from bot.catalog.patterns import LITERAL_ATTRS, key_phrases, required_tokens
@@ -282,12 +280,6 @@ class _MirageEnglish(English):  # type: ignore[no-untyped-call]
 def blank_english() -> Language:
     """A blank English pipeline with the CJK-reading tokenizer (see `cjk_infixes`)."""
     return _MirageEnglish()
-
-
-def read_cjk_by_letter(nlp: Language) -> None:
-    """Give another blank pipeline the same tokenizer rules as `blank_english` (see `cjk_infixes`)."""
-    tokenizer = cast(Tokenizer, nlp.tokenizer)
-    tokenizer.infix_finditer = compile_infix_regex(cjk_infixes()).finditer
 
 
 def span_ruler(nlp: Language) -> IndexedSpanRuler:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Chinese, Japanese and Korean letters (no spaces between words): each letter is a word of its own, as the
-# tokenizer reads them (see pipeline.read_cjk_by_letter), apart from Latin words written against them
+# tokenizer reads them (see pipeline.cjk_infixes), apart from Latin words written against them
 # ("MT-BenchとArena Hardで" holds "arena" and "hard")
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # their punctuation, full-width (、。「」，！？：), which the tokenizer splits off as well

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.util import compile_infix_regex
 
 from bot.bench.corpus import channel_mix
 from bot.catalog import Catalog
@@ -20,7 +21,7 @@ from bot.detection.pipeline import (
     SPANS_KEY,
     IndexedSpanRuler,
     blank_english,
-    read_cjk_by_letter,
+    cjk_infixes,
     ruler_patterns,
     span_ruler,
 )
@@ -43,8 +44,7 @@ def labelled() -> list[str]:
 def _plain_detector(catalog: Catalog, fast: Detector) -> Detector:
     """The detector on spaCy's own SpanRuler (every token pattern at every token) and the case-folding evidence
     scan, with the same classifier."""
-    nlp = spacy.blank("en")
-    read_cjk_by_letter(nlp)  # the same tokenizer: only the ruler differs
+    nlp = blank_english()  # the same tokenizer: only the ruler differs
     nlp.add_pipe("span_ruler", config={"spans_key": SPANS_KEY, "phrase_matcher_attr": "LOWER", "validate": True})
     nlp.get_pipe("span_ruler").add_patterns(ruler_patterns(catalog, nlp))
     plain = Detector(catalog, nlp, fast.classifier)
@@ -57,7 +57,7 @@ def test_the_tokenizer_built_for_cjk_splits_as_a_blank_pipeline_given_the_rules_
     """Building the tokenizer with the CJK infixes (one load of the special cases) splits every message exactly as
     spaCy's blank English does once its infixes are replaced afterwards."""
     later = spacy.blank("en")
-    read_cjk_by_letter(later)
+    later.tokenizer.infix_finditer = compile_infix_regex(cjk_infixes()).finditer  # type: ignore[attr-defined]
     built = blank_english()
     texts = [*labelled, "MT-BenchとArena Hardで基准测试领先", "在C-Eval上超越GPT-4，벤치마크 1위!", "tops MMLU (+4)"]
     assert [[t.text for t in built(clean(x))] for x in texts] == [[t.text for t in later(clean(x))] for x in texts]

@@ -53,12 +53,6 @@ def test_a_name_mixing_letters_and_digits_is_read_as_one_word(name: str) -> None
     assert words == [FEATURE_PREFIX + "modelname", "beats", "0.0", "and", "0b"]
 
 
-def test_markup_punctuation_alone_is_left_out_when_asked() -> None:
-    """drop_marks leaves out table pipes, heading hashes and bullets, never words, figures, '?', '!' or emoji."""
-    words = ["##", "Summary", "|", "MMLU", "|", "71.2", "|", "-", "up", "!", "?", "🎉", "**"]
-    assert model_words(words, [], Reads(drop_marks=True)) == ["Summary", "MMLU", "71.2", "up", "!", "?", "🎉"]
-
-
 def test_reads_come_from_a_manifest_and_a_left_out_setting_is_off() -> None:
     """An older manifest without the newer settings reads messages as it was trained to."""
     reads = Reads.of({"rule_features": True, "normalize_words": 1, "card_labels": ["FM-16"]})
