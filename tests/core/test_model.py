@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import spacy
@@ -66,3 +67,17 @@ def test_the_card_head_splits_the_claim_probability_between_the_cards(detector: 
     assert set(scores[0].cards) == {card.id for card in detector.catalog.cards}
     assert abs(sum(scores[0].cards.values()) - scores[0].claim) < 1e-6
     assert scores[0].best_card == "FM-16"
+
+
+def test_readme_states_the_blend_the_manifest_records() -> None:
+    """The README's "Chosen now" sentence gives the shipped model's blend: retraining without updating it fails."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    found = re.search(r"Chosen now \(the manifest has the exact values\): `w` = ([\d.]+), veto weight ([\d.]+), "
+                      r"reply at a score of ([\d.]+), probable at ([\d.]+), and agreement at rules ([\d.]+) with "
+                      r"the classifier at ([\d.]+)", readme)
+    assert found is not None, "the README lost its 'Chosen now' sentence"
+    blend = _manifest()["blend"]
+    assert isinstance(blend, dict)
+    keys = ("model_weight", "veto", "reply", "probable", "agree_rule", "agree_model")
+    for key, stated in zip(keys, found.groups(), strict=True):
+        assert abs(float(stated) - float(blend[key])) < 0.0006, (key, stated, blend[key])
