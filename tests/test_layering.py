@@ -13,6 +13,7 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 PURE = [
     "mrkdwn.py",
     "domain.py",
+    "storable.py",
     "detection",
     "reply",
     "policy",
@@ -84,7 +85,8 @@ def test_listeners_have_no_catch_all_excepts() -> None:
 # Lowest first. A module belongs to the most specific entry naming it (a module, or a package prefix); it may import
 # from its own layer and the layers before it, never from a later one.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundations", ("bot.mrkdwn", "bot.domain", "bot.settings", "bot.logs", "bot.week", "bot.metrics")),
+    ("foundations", ("bot.mrkdwn", "bot.domain", "bot.storable", "bot.settings", "bot.logs", "bot.week",
+                     "bot.metrics")),
     ("catalog", ("bot.catalog",)),
     ("detection", ("bot.detection",)),
     ("reply and policy", ("bot.reply", "bot.policy")),

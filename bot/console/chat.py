@@ -22,6 +22,7 @@ from bot.service.deps import Deps
 from bot.service.feedback import give_feedback
 from bot.service.messages import IncomingMessage, handle_message
 from bot.service.model import VERDICTS, Outcome, Verdict
+from bot.storable import storable_text
 from bot.store.engine import session_scope
 from bot.store.history import last_reply_at, replies_by_user_since
 
@@ -100,8 +101,9 @@ class Console:
                 break
 
     def line(self, text: str) -> bool:
-        """Handle one typed line; False when the user asked to leave."""
-        stripped = text.strip()
+        """Handle one typed line; False when the user asked to leave. NULs and lone surrogates (bytes that were not
+        UTF-8 come in as surrogates) read as U+FFFD, as in Slack events."""
+        stripped = storable_text(text)[0].strip()
         if not stripped:
             return True
         if stripped in ("/quit", "/exit"):

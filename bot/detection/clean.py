@@ -27,7 +27,9 @@ _SLACK_LINK = re.compile(r"<(?:https?|mailto|tel):[^>|]*(?:\|([^>]*))?>")
 _URL = re.compile(r"\bhttps?://[^\s<>|()\[\]\"'`]+")
 _URL_WORD = re.compile(r"[^\W_]*[^\W\d_][^\W_]*")
 _JOINED = re.compile(r"(?<=[^\W_])_+(?=[^\W_])")  # snake_case names: open_llm_leaderboard, SWE-bench_Verified
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# control and zero-width characters, and lone surrogates ("\ud800" in JSON decodes to one; it survives no UTF-8
+# encoder, spaCy's string store included)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t]{2,}")
 # where a Latin word and Chinese, Japanese or Korean letters meet with no space ("MT-BenchとArena Hardで")
 _SCRIPT_EDGE = re.compile(rf"(?<=[{CJK}])(?=[^\W_{CJK}])|(?<=[^\W_{CJK}])(?=[{CJK}])")

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple, Protocol
 
+from bot.storable import storable_json
+
 ConversationKind = Literal["channel", "group", "dm", "mpim", "unlisted"]
 LISTS: tuple[tuple[str, ConversationKind], ...] = (
     ("channels.json", "channel"),
@@ -133,6 +135,7 @@ class ReadStats:
     bot_messages: int = 0
     system_messages: int = 0
     out_of_range: int = 0
+    replaced_characters: int = 0  # NULs and lone surrogates, read as U+FFFD
     problem_count: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -265,7 +268,8 @@ class SlackExport:
         if name not in self._names:
             return []
         try:
-            value = json.loads(self.source.read(name))
+            raw = self.source.read(name)
+            value, _ = storable_json(raw, json.loads(raw))
         except ValueError as exc:
             self.stats.problem(name, f"bad JSON ({exc})")
             return []
@@ -378,10 +382,12 @@ class SlackExport:
         self.stats.day_files += 1
         try:
             raw = self.source.read(path)
-            value = json.loads(raw)
+            # NULs and lone surrogates ("\u0000", "\ud800") survive neither the detector nor the store
+            value, replaced = storable_json(raw, json.loads(raw))
         except (ValueError, OSError, zipfile.BadZipFile) as exc:
             self.stats.problem(path, f"bad JSON, day file skipped ({_short(exc)})")
             return DayFile(conversation, path, day, ())
+        self.stats.replaced_characters += replaced
         if not isinstance(value, list):
             self.stats.problem(path, f"expected a list of messages, found {type(value).__name__}; day file skipped")
             return DayFile(conversation, path, day, ())

@@ -193,6 +193,7 @@ class ReplayReport:
                 "bot_messages": self.read.bot_messages,
                 "system_messages": self.read.system_messages,
                 "out_of_range": self.read.out_of_range,
+                "replaced_characters": self.read.replaced_characters,
                 "problem_count": self.read.problem_count,
                 "problems": [asdict(p) for p in self.read.problems],
             },
@@ -273,7 +274,9 @@ def to_text(report: ReplayReport) -> str:
         f"Read {r.day_files:,} day files: {r.messages:,} human messages, {r.bot_messages:,} bot messages and "
         f"{r.system_messages:,} system messages skipped"
         + (f", {r.out_of_range:,} outside the dates" if r.out_of_range else "")
-        + f"; {plural(r.problem_count, 'problem')}.",
+        + f"; {plural(r.problem_count, 'problem')}."
+        + (f" {plural(r.replaced_characters, 'NUL or lone-surrogate character')} read as U+FFFD."
+           if r.replaced_characters else ""),
         f"Claims found: {report.claims:,}"
         + ("" if report.dry_run else f" ({report.stored:,} stored, {report.already_stored:,} already stored)"),
         "",

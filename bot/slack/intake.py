@@ -26,14 +26,13 @@ from bot.service.deps import Deps
 from bot.service.messages import IncomingMessage, count_chatter, is_plain_chatter
 from bot.slack.events import incoming_message, workspace_of
 from bot.slack.teams import Teams
+from bot.storable import UNSAFE, storable
 from bot.store import inbox
 
 log = logging.getLogger(__name__)
 
 SLACK_TS = re.compile(r"^\d{1,12}(\.\d{1,9})?$")  # seconds since the epoch, optionally with microseconds
-UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL, and surrogates (in a Python str, only lone ones remain)
 MAX_ID = 200
-MAX_DEPTH = 40
 
 
 class IntakeUnavailable(RuntimeError):
@@ -47,28 +46,6 @@ class Intake:
     stored: bool = False
     duplicate: bool = False
     skipped: str | None = None
-
-
-def clean(value: Any, depth: int = 0) -> tuple[Any, int]:
-    """`value` with every NUL and lone surrogate in its strings (keys too) replaced by U+FFFD; how many replaced."""
-    if depth > MAX_DEPTH:
-        raise ValueError("payload nested too deeply")
-    if isinstance(value, str):
-        fixed, n = UNSAFE.subn("\ufffd", value)
-        return fixed, n
-    if isinstance(value, Mapping):
-        total = 0
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            k, nk = clean(str(key), depth + 1)
-            v, nv = clean(item, depth + 1)
-            out[k] = v
-            total += nk + nv
-        return out, total
-    if isinstance(value, list):
-        items = [clean(item, depth + 1) for item in value]
-        return [v for v, _ in items], sum(n for _, n in items)
-    return value, 0
 
 
 def valid_ts(value: object) -> str | None:
@@ -108,7 +85,7 @@ def read_event(body: Mapping[str, Any], bot_user_id: str | None) -> Read | str:
     if len(workspace) > MAX_ID or UNSAFE.search(workspace):
         return "event with an unusable workspace id"
     try:
-        cleaned, replaced = clean(dict(body))
+        cleaned, replaced = storable(dict(body))
     except ValueError as exc:
         return str(exc)
     event = cleaned["event"]

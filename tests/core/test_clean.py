@@ -65,3 +65,13 @@ def test_cjk_text_is_read_letter_by_letter_and_its_spans_keep_their_text(detecto
     assert words[2:4] == ["刷", "新"] and "，" in words and "80.2%" in words
     reading = detector.reading_of("GLM-4-9B 系列在各项评测指标上都有明显提升，超越了上一代")
     assert {"评测", "超越"} <= {h.text for h in reading.hits}
+
+
+def test_lone_surrogates_read_as_spaces(detector: Detector) -> None:
+    """A lone surrogate (JSON's "\\ud800" decodes to one) cannot be encoded as UTF-8: it reads as a space, so the
+    claim around it is still judged and nothing raises."""
+    assert clean("tops\ud800MMLU \udfff") == "tops MMLU"
+    text = "It scored highest on MMLU \ud800, so it should be the best choice."
+    assert detector.detect(text).fired
+    assert [d.fired for d in detector.detect_many([text, "\udc00 standup moved"])] == [True, False]
+    assert detector.cites_user_outcome("our users \ud800 preferred it in the A/B test")

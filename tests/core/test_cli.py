@@ -57,13 +57,16 @@ def test_scan_answers_every_line_in_order_even_bad_ones() -> None:
         json.dumps({"no_text": 1}),
         json.dumps([1, 2]),
         json.dumps("Claude beats GPT-4o on SWE-bench Verified, let's switch."),  # a JSON string
+        # a lone surrogate (valid JSON, no valid UTF-8) in a claim and beside a benchmark name
+        json.dumps({"text": "It scored highest on MMLU \ud800, so it should be the best choice."}),
+        json.dumps({"text": "\udfff MMLU best"}),
     ]
     stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe invalid utf-8 MMLU\n" + ("x" * 40_000).encode() + b"\n"
     result = _mirage("scan", stdin=stdin)
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert len(out) == len(lines) + 2
-    assert [o["fired"] for o in out] == [True, False, True, False, False, False, True, False, False]
+    assert [o["fired"] for o in out] == [True, False, True, False, False, False, True, True, False, False, False]
     assert out[0]["pattern"] == "FM-16" and 0.6 <= out[0]["confidence"] <= 1.0
     assert out[0]["triggers"][:2] == ["scored highest on", "MMLU"]
     assert out[2]["pattern"] == "RF-39"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -206,3 +207,22 @@ def test_excerpt_is_escaped_and_at_most_300_chars() -> None:
     assert excerpt("a <@U1>  &amp;\n b &lt;3") == "a @U1 &amp; b &lt;3"
     long = excerpt("&" * 400)
     assert len(long) <= 300 and long.endswith("…") and "&amp" in long and not long.rstrip("…").endswith("&am")
+
+
+def test_nul_and_lone_surrogates_in_an_export_are_stored_as_u_fffd(
+    tmp_path: Path, detector: Detector, catalog: Catalog, engine: Engine
+) -> None:
+    """An export's JSON may hold "\\u0000" and lone surrogates ("\\ud800"), which neither the detector nor the
+    database can take: they are read as U+FFFD, the claim around them is stored, and the report counts them."""
+    from .builder import ExportBuilder, msg
+
+    export = ExportBuilder().channel("C1", "ml-research")
+    export.day("ml-research", "2024-03-04", json.dumps([  # escaped, as Slack writes them
+        msg("It scored highest on MMLU\ud800, so it should be the best choice.\x00", ts("2024-03-04", 10)),
+        msg("standup moved \udfff to 10", ts("2024-03-04", 11)),
+    ]))
+    report = replay(export.write_zip(tmp_path / "export.zip"), detector, catalog, engine, ReplayOptions())
+    assert (report.messages, report.stored, report.read.replaced_characters) == (2, 1, 3)
+    [incident] = _incidents(engine)
+    assert incident.excerpt == "It scored highest on MMLU\ufffd, so it should be the best choice.\ufffd"
+    assert incident.card_id == "FM-16"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.bench.support.slack_double import SlackDouble, api_error
@@ -121,3 +124,19 @@ def test_readable_markup_forms() -> None:
     """Labels win over ids; links keep their address; escaped user text stays text, never markup."""
     text = "<#C1|general> <@U1> <!here> <https://x.io|docs> <https://y.io> a &lt;@U2&gt; b &amp; c"
     assert readable(text) == "#general @U1 @here docs (https://x.io) https://y.io a <@U2> b & c"
+
+
+def test_console_takes_bytes_that_are_not_utf8_and_a_nul(tmp_path: Path) -> None:
+    """The real `mirage run` reads a line of bytes that are not UTF-8 (they arrive as lone surrogates) and a NUL:
+    the claim on that line is answered and stored with U+FFFD, and the next line is still answered."""
+    db = tmp_path / "console.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "",
+           "LOG_LEVEL": "WARNING", "PYTHONIOENCODING": "utf-8:surrogateescape"}
+    stdin = b"\xff\xfe it tops MMLU\x00 so it is the best choice, ship it\n" + CLAIM.encode() + b"\n/quit\n"
+    result = subprocess.run([sys.executable, "-m", "bot", "run"], input=stdin, capture_output=True, env=env,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert result.stdout.decode().count("mirage (in the thread):") == 2
+    with session_scope(make_engine(f"sqlite:///{db}")) as s:
+        excerpts = [i.excerpt for i in s.exec(select(Incident).order_by(col(Incident.id))).all()]
+    assert len(excerpts) == 2 and excerpts[0].startswith("\ufffd\ufffd it tops MMLU\ufffd so")
