@@ -8,6 +8,9 @@ import re
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.logs import mask_urls
+
+PASSWORD_PAIR = re.compile(r"(?P<key>\bpassword\s*=\s*)(?:'[^']*'|\"[^\"]*\"|\S+)", re.IGNORECASE)
 HINTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), hint)
     for pattern, hint in (
@@ -37,11 +40,19 @@ def masked(url: str) -> str:
         return url
 
 
-def _password(url: str) -> str | None:
+def hide_password(text: str, url: str) -> str:
+    """`text` (what a driver said) with any URL password, `password=...` pair, and the password of `url` written as
+    a word of its own, shown as ***. A word that merely contains the password ("postgresql" for the password
+    "postgres") stays, and so does a user or database name equal to it: the masked URL shows those anyway."""
+    text = PASSWORD_PAIR.sub(r"\g<key>***", mask_urls(text))
     try:
-        return make_url(url).password
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
-        return None
+        return text
+    secret = parsed.password
+    if not secret or secret in (parsed.username, parsed.database):
+        return text
+    return re.sub(rf"(?<![\w-]){re.escape(str(secret))}(?![\w-])", "***", text)
 
 
 def reason(exc: BaseException) -> str:
@@ -62,11 +73,8 @@ def hint_for(text: str) -> str | None:
 def database_problem(exc: BaseException, url: str, doing: str = "use the database") -> str:
     """`cannot <doing> <masked url>: <reason>; <hint>`, one line, the password never shown."""
     full = str(getattr(exc, "orig", None) or exc)
-    line = f"cannot {doing} {masked(url)}: {reason(exc)}"
+    line = f"cannot {doing} {masked(url)}: {hide_password(reason(exc), url)}"
     hint = hint_for(full)
     if hint is not None:
         line += f"; {hint}"
-    secret = _password(url)
-    if secret:
-        line = line.replace(secret, "***")
     return line

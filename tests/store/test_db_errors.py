@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.bench.support.pgserver import free_port
-from bot.cli.dberrors import hint_for
+from bot.cli.dberrors import hide_password, hint_for
 from bot.cli.main import app
 
 from ..pg import PgServer
@@ -82,3 +82,31 @@ def test_each_cause_gets_its_own_hint(driver_says: str, hint: str) -> None:
     """Authentication, a missing database, an unknown host, a missing table, an unwritable file: each its hint."""
     found = hint_for(driver_says)
     assert found is not None and hint in found
+
+
+@pytest.mark.parametrize("user_and_password", ["postgres:postgres", "u:p", "mirage:sql"])
+def test_a_password_found_inside_other_words_leaves_them_whole(
+    user_and_password: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A short or common password ("postgres", "p", "sql") is masked in the URL only: the scheme, the user, the
+    database and the driver's words ("port", "postgresql") are shown as they are."""
+    monkeypatch.chdir(tmp_path)
+    user = user_and_password.split(":")[0]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://{user_and_password}@127.0.0.1:{free_port()}/postgres")
+    result = runner.invoke(app, ["digest"], input="")
+    assert result.exit_code == 1, result.output
+    line = _one_line(result.stderr)
+    assert f"postgresql+psycopg://{user}:***@127.0.0.1:" in line and "/postgres:" in line
+    assert "port" in line and "is the database server running" in line
+
+
+@pytest.mark.parametrize(("said", "shown"), [
+    ('password authentication failed for user "app"; password=hunter2x', 'for user "app"; password=***'),
+    ("could not connect to postgresql://app:hunter2x@db:5432/app", "postgresql://app:***@db:5432/app"),
+    ("the driver echoed hunter2x, then gave up", "the driver echoed ***, then gave up"),
+    ("hunter2xy is another word", "hunter2xy is another word"),
+])
+def test_the_drivers_words_never_show_the_password(said: str, shown: str) -> None:
+    """In what the driver said, the password is hidden as a `password=` pair, inside a URL and as a word of its
+    own; a longer word that only starts with it is not the password."""
+    assert shown in hide_password(said, "postgresql+psycopg://app:hunter2x@db/app")
