@@ -22,7 +22,7 @@ class Blend:
     model_weight: float = 0.5
     veto: float = 0.5
     rule_boost: float = 0.0
-    reply: float = 0.6  # at or above: the reply tier (precision >= 0.95 on the real-derived dev split)
+    reply: float = 0.6  # at or above: the reply tier (the precision bar on the real-derived dev split, see train)
     probable: float = 0.45  # at or above (and below reply): the probable tier (precision about 0.8)
     agree_rule: float = 2.0  # rules firing at or above this score ... (above 1: no agreement path)
     agree_model: float = 2.0  # ... with the classifier at or above this probability: the reply tier too

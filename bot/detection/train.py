@@ -54,6 +54,7 @@ class Signal:
     probability: float
     is_claim: bool
     rules_fire: bool = False
+    clear: bool = True  # the writers did not mark the line borderline
 
     def scored(self, blend: Blend) -> float:
         return blend.score(self.rule_score, self.probability, self.vetoed, self.rules_fire) if self.anchored else 0.0
@@ -147,66 +148,96 @@ def signals(detector: Detector, rows: Sequence[Row]) -> list[Signal]:
     out = []
     for row in rows:
         weighed = detector.weigh(row.text)
+        clear = row.clarity != "borderline"
         if weighed is None:
-            out.append(Signal(False, 0.0, False, 0.0, row.pattern is not None))
+            out.append(Signal(False, 0.0, False, 0.0, row.pattern is not None, clear=clear))
             continue
         verdict, scores = weighed
         p = scores.claim if scores is not None else 0.0
-        out.append(Signal(True, verdict.score, verdict.veto is not None, p, row.pattern is not None, verdict.fires))
+        out.append(Signal(True, verdict.score, verdict.veto is not None, p, row.pattern is not None, verdict.fires,
+                          clear))
     return out
 
 
-def cut_at_precision(scored: Sequence[tuple[float, bool]], precision: float, min_fires: int) -> float | None:
-    """The lowest score t at which the messages scored t or more (at least `min_fires` of them) have at least
-    `precision`: the cut where the interpolated precision curve crosses the target."""
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """The precision a tier must keep on dev: on all its lines, and on the lines the writers marked clear (a reply
+    to a line the guide leaves honestly unclear is not plainly wrong, one to a clear non-claim is)."""
+
+    precision: float
+    clear_precision: float = 0.0
+
+    def held(self, tp: int, fired: int, clear_tp: int, clear_fired: int) -> bool:
+        return (fired > 0 and tp / fired >= self.precision
+                and (clear_fired == 0 or clear_tp / clear_fired >= self.clear_precision))
+
+
+def cut_at_precision(scored: Sequence[tuple[float, bool, bool]], bar: Bar, min_fires: int) -> float | None:
+    """The lowest score t at which the messages scored t or more (at least `min_fires` of them) keep the bar;
+    each message is (score, is a claim, is clear): the cut where the interpolated precision curve crosses it."""
     ranked = sorted(scored, key=lambda x: -x[0])
-    tp = fp = 0
+    tp = fp = clear_tp = clear_fp = 0
     best: float | None = None
-    for i, (value, positive) in enumerate(ranked):
+    for i, (value, positive, clear) in enumerate(ranked):
         tp += positive
         fp += not positive
+        clear_tp += positive and clear
+        clear_fp += clear and not positive
         last_of_tie = i + 1 == len(ranked) or ranked[i + 1][0] < value
-        if last_of_tie and value > 0.0 and tp + fp >= min_fires and tp / (tp + fp) >= precision:
+        if last_of_tie and value > 0.0 and tp + fp >= min_fires and bar.held(tp, tp + fp, clear_tp,
+                                                                             clear_tp + clear_fp):
             best = value
     return best
 
 
+def _fired(signals_: Sequence[Signal], blend: Blend, cut: float | None = None) -> list[Signal]:
+    """The messages replied to, or (with `cut`) scored at or above it or replied to."""
+    return [s for s in signals_ if s.replies(blend) or (cut is not None and s.anchored and s.scored(blend) >= cut)]
+
+
 def _at(signals_: Sequence[Signal], blend: Blend, cut: float | None = None) -> tuple[float, float]:
     """(precision, recall) of the reply tier, or (with `cut`) of the messages scored at or above it or replied to."""
-    fired = [s for s in signals_ if s.replies(blend) or (cut is not None and s.anchored and s.scored(blend) >= cut)]
+    fired = _fired(signals_, blend, cut)
     tp = sum(s.is_claim for s in fired)
     claims = sum(s.is_claim for s in signals_) or 1
     return (tp / len(fired) if fired else 1.0), tp / claims
 
 
+def _holds(signals_: Sequence[Signal], blend: Blend, bar: Bar) -> bool:
+    fired = _fired(signals_, blend)
+    clear = [s for s in fired if s.clear]
+    return not fired or bar.held(sum(s.is_claim for s in fired), len(fired), sum(s.is_claim for s in clear),
+                                 len(clear))
+
+
 def choose_blend(
     dev: Sequence[Signal],
-    reply_precision: float,
+    reply_bar: Bar,
     probable_precision: float,
     min_fires: int,
     synthetic: Sequence[Signal] = (),
     synthetic_bar: tuple[float, float] = (0.97, 0.90),
     examples: Sequence[Signal] = (),
 ) -> tuple[Blend, dict[str, float]]:
-    """The (weight, veto, boost) and agreement bars whose reply tier keeps real-derived dev precision at the target
+    """The (weight, veto, boost) and agreement bars whose reply tier keeps real-derived dev precision at its bar
     with the most recall, among those that also keep the synthetic Slack-style sets at their bar (precision, recall)
     (when none does, the one closest to it); the cards' own examples must hold (every match example replied to,
     no no_match example). Then the probable cut below the reply cut."""
     best: tuple[tuple[bool, float], Blend, float] | None = None
     for weight, veto, boost in itertools.product(WEIGHTS, VETOES, BOOSTS):
         blend = Blend(weight, veto, boost, 1.0, 1.0)
-        scored = [(s.scored(blend), s.is_claim) for s in dev]
-        reply = cut_at_precision(scored, reply_precision, min_fires)
+        scored = [(s.scored(blend), s.is_claim, s.clear) for s in dev]
+        reply = cut_at_precision(scored, reply_bar, min_fires)
         if reply is None:
             continue
-        probable = min(cut_at_precision(scored, probable_precision, min_fires) or reply, reply)
+        probable = min(cut_at_precision(scored, Bar(probable_precision), min_fires) or reply, reply)
         for agree_rule, agree_model in AGREEMENTS:
             candidate = Blend(weight, veto, boost, reply, probable, agree_rule, agree_model)
             if any(s.replies(candidate) != s.is_claim for s in examples):
                 continue
-            precision, recall = _at(dev, candidate)
-            if precision < reply_precision:
+            if not _holds(dev, candidate, reply_bar):
                 continue
+            recall = _at(dev, candidate)[1]
             synth_p, synth_r = _at(synthetic, candidate) if synthetic else (1.0, 1.0)
             meets = synth_p >= synthetic_bar[0] and synth_r >= synthetic_bar[1]
             key = (meets, recall if meets else recall + synth_r)
@@ -220,13 +251,15 @@ def choose_blend(
 
 
 def dev_metrics(dev: Sequence[Signal], blend: Blend) -> dict[str, float]:
-    def at(cut: float | None) -> dict[str, float]:
-        precision, recall = _at(dev, blend, cut)
+    def at(some: Sequence[Signal], cut: float | None) -> dict[str, float]:
+        precision, recall = _at(some, blend, cut)
         return {"precision": round(precision, 4), "recall": round(recall, 4)}
 
+    clear = [s for s in dev if s.clear]
     return {"items": len(dev), "claims": sum(s.is_claim for s in dev),
-            **{f"reply_{k}": v for k, v in at(None).items()},
-            **{f"probable_or_reply_{k}": v for k, v in at(blend.probable).items()}}
+            **{f"reply_{k}": v for k, v in at(dev, None).items()},
+            **{f"reply_clear_{k}": v for k, v in at(clear, None).items()},
+            **{f"probable_or_reply_{k}": v for k, v in at(dev, blend.probable).items()}}
 
 
 def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFIG_PATH) -> dict[str, Any]:
@@ -288,7 +321,8 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
         nlp, card_nlp, detector = fit(base)
         dev = signals(detector, dev_rows)
     synthetic_rows = [row for path in synthetic for row in read_rows(path)]
-    blend, chosen = choose_blend(dev, float(settings["reply_precision"]), float(settings["probable_precision"]),
+    reply_bar = Bar(float(settings["reply_precision"]), float(settings.get("reply_precision_clear", 0.0)))
+    blend, chosen = choose_blend(dev, reply_bar, float(settings["probable_precision"]),
                                  int(settings["min_reply_fires"]), signals(detector, synthetic_rows),
                                  (float(settings["synthetic_precision"]), float(settings["synthetic_recall"])),
                                  signals(detector, examples))
