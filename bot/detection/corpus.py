@@ -1,8 +1,9 @@
 """The real-derived corpus: writers' part files split by source into train / dev / test. Pure file handling.
 
 Each writer wrote a test part first (`*_test.jsonl`), then a train part (`*_train.jsonl`). The test split is every
-test part; a train-part line whose source also appears in the test split is dropped, so test sources are disjoint
-from the rest; the remaining sources go to dev or train by a stable hash of the source.
+test part; a train-part line whose source also appears in the test split is dropped, and so is one whose source is
+a file in a repository that gives a test line a file source, so test sources are disjoint from the rest; the
+remaining sources go to dev or train by a stable hash of the source.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ def source_key(source: str) -> str:
         if len(parts) >= 4 and parts[2] in ("issues", "pull", "discussions"):
             key = f"{parts[0]}/{parts[1]}#{parts[3]}"
     return key
+
+
+def file_repo(source: str) -> str | None:
+    """The repository of a source that names a file in one (owner/repo:path, or a raw.githubusercontent.com URL),
+    else None. Two files of one repository can hold one passage (a translated README, the next version's card)."""
+    key = source_key(source)
+    if key.startswith("raw.githubusercontent.com/"):
+        return "/".join(key.split("/")[1:3])
+    head, sep, _ = key.partition(":")
+    owner, slash, repo = head.partition("/")
+    return head if sep and slash and repo and "/" not in repo and "." not in owner and "#" not in key else None
 
 
 def in_dev(source: str, share: float = DEV_SHARE) -> bool:
@@ -61,9 +73,11 @@ def split_parts(parts_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
     split["test"] = [row for path in sorted(parts_dir.glob("*_test.jsonl")) for row in _read(path) if take(row)]
     test_sources = {source_key(r["source"]) for r in split["test"]}
+    test_repos = {file_repo(r["source"]) for r in split["test"]} - {None}
     for path in sorted(parts_dir.glob("*_train.jsonl")):
         for row in _read(path):
-            if source_key(row["source"]) not in test_sources and take(row):
+            if (source_key(row["source"]) not in test_sources and file_repo(row["source"]) not in test_repos
+                    and take(row)):
                 split["dev" if in_dev(row["source"]) else "train"].append(row)
     return split
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.detection.corpus import dev_fold, source_key
+from bot.detection.corpus import dev_fold, file_repo, source_key
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 SPLITS = ("train", "dev", "test")
@@ -67,6 +67,17 @@ def test_splits_are_disjoint_by_source(corpus: dict[str, list[dict[str, Any]]]) 
     keys = {split: {source_key(r["source"]) for r in rows} for split, rows in corpus.items()}
     assert not keys["test"] & keys["train"] and not keys["test"] & keys["dev"] and not keys["train"] & keys["dev"]
     assert len(corpus["test"]) >= 700
+
+
+def test_no_repository_gives_file_sources_to_test_and_to_the_rest(corpus: dict[str, list[dict[str, Any]]]) -> None:
+    """A line whose source is a file in a repository that gives a test line a file source is not trained on: two
+    files of one repository can hold one passage (a translated README, the next version's model card)."""
+    assert file_repo("meta-llama/llama-models:models/llama3/MODEL_CARD.md") == "meta-llama/llama-models"
+    assert file_repo("https://raw.githubusercontent.com/org/repo/main/README.md") == "org/repo"
+    assert file_repo("org/repo#7") is None and file_repo("https://example.com/a:b") is None
+    test_repos = {file_repo(r["source"]) for r in corpus["test"]} - {None}
+    shared = [r["source"] for split in ("train", "dev") for r in corpus[split] if file_repo(r["source"]) in test_repos]
+    assert not shared, shared[:5]
 
 
 def test_dev_folds_are_stable_and_split_the_dev_sources(corpus: dict[str, list[dict[str, Any]]]) -> None:
