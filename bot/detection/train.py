@@ -203,8 +203,8 @@ def _at(signals_: Sequence[Signal], blend: Blend, cut: float | None = None) -> t
     return (tp / len(fired) if fired else 1.0), tp / claims
 
 
-def _holds(signals_: Sequence[Signal], blend: Blend, bar: Bar) -> bool:
-    fired = _fired(signals_, blend)
+def _holds(fired: Sequence[Signal], bar: Bar) -> bool:
+    """The messages replied to keep the bar (nothing replied to keeps any bar)."""
     clear = [s for s in fired if s.clear]
     return not fired or bar.held(sum(s.is_claim for s in fired), len(fired), sum(s.is_claim for s in clear),
                                  len(clear))
@@ -224,6 +224,7 @@ def choose_blend(
     (when none does, the one closest to it); the cards' own examples must hold (every match example replied to,
     no no_match example). Then the probable cut below the reply cut."""
     best: tuple[tuple[bool, float], Blend, float] | None = None
+    claims = sum(s.is_claim for s in dev) or 1
     for weight, veto, boost in itertools.product(WEIGHTS, VETOES, BOOSTS):
         blend = Blend(weight, veto, boost, 1.0, 1.0)
         scored = [(s.scored(blend), s.is_claim, s.clear) for s in dev]
@@ -235,9 +236,10 @@ def choose_blend(
             candidate = Blend(weight, veto, boost, reply, probable, agree_rule, agree_model)
             if any(s.replies(candidate) != s.is_claim for s in examples):
                 continue
-            if not _holds(dev, candidate, reply_bar):
+            fired = _fired(dev, candidate)
+            if not _holds(fired, reply_bar):
                 continue
-            recall = _at(dev, candidate)[1]
+            recall = sum(s.is_claim for s in fired) / claims
             synth_p, synth_r = _at(synthetic, candidate) if synthetic else (1.0, 1.0)
             meets = synth_p >= synthetic_bar[0] and synth_r >= synthetic_bar[1]
             key = (meets, recall if meets else recall + synth_r)
