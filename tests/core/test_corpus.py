@@ -87,3 +87,28 @@ def test_dev_folds_are_stable_and_split_the_dev_sources(corpus: dict[str, list[d
     sizes = Counter(dev_fold(r["source"], 4) for r in corpus["dev"])
     assert set(sizes) == {0, 1, 2, 3}
     assert min(sizes.values()) >= 0.15 * len(corpus["dev"])
+
+
+def test_unread_real_sets_follow_the_guide_and_share_no_source(corpus: dict[str, list[dict[str, Any]]]) -> None:
+    """The real-derived sets kept unread (tests/data/unread/real_blind*.jsonl, never scored by this suite) are
+    labelled by the same guide, and none of their sources is in the corpus or in another unread set, nor a file of a
+    repository that gives the corpus a file source: they measure text the model never learnt from."""
+    seen = {source_key(r["source"]) for rows in corpus.values() for r in rows}
+    repos = {file_repo(r["source"]) for rows in corpus.values() for r in rows} - {None}
+    unread = sorted((REAL.parent / "unread").glob("real_blind*.jsonl"))
+    assert len(unread) >= 2
+    for path in unread:
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        keys = {source_key(r["source"]) for r in rows}
+        assert rows and not keys & seen, (path.name, sorted(keys & seen)[:5])
+        shared = sorted({file_repo(r["source"]) for r in rows} & repos)
+        assert not shared, (path.name, shared[:5])
+        for n, row in enumerate(rows, start=1):
+            where = f"{path.name}:{n}"
+            assert row["clarity"] in ("clear", "borderline") and row["source"] != "synthetic", where
+            if row["label"] == "claim":
+                assert row["pattern"] in ("FM-16", "RF-39") and row["kind"] == "claim", where
+            else:
+                assert row["label"] == "no_claim" and row["pattern"] is None and row["kind"] in KINDS, where
+        seen |= keys
+        repos |= {file_repo(r["source"]) for r in rows} - {None}
