@@ -24,9 +24,22 @@ GENRES = {"github", "model_card", "announcement", "release_notes", "blog", "foru
 BENCH_WORDS = re.compile(r"bench|leaderboard|eval|score|mmlu|arena|elo|sota|state.of.the.art|rank|accuracy|pass@", re.I)
 
 
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def _rows(split: str) -> list[dict[str, Any]]:
-    lines = (REAL / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return _read(REAL / f"{split}.jsonl")
+
+
+def _assert_follows_the_guide(row: dict[str, Any], where: str) -> None:
+    assert isinstance(row["text"], str) and row["text"].strip(), where
+    assert row["clarity"] in ("clear", "borderline") and row["genre"] in GENRES, where
+    assert row["source"] and row["source"] != "synthetic", where
+    if row["label"] == "claim":
+        assert row["pattern"] in ("FM-16", "RF-39") and row["kind"] == "claim", where
+    else:
+        assert row["label"] == "no_claim" and row["pattern"] is None and row["kind"] in KINDS, where
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +52,7 @@ def test_every_line_follows_the_labeling_guide(corpus: dict[str, list[dict[str, 
     source (never "synthetic") are always there."""
     for split, rows in corpus.items():
         for n, row in enumerate(rows, start=1):
-            where = f"{split}.jsonl:{n}"
-            assert isinstance(row["text"], str) and row["text"].strip(), where
-            assert row["clarity"] in ("clear", "borderline") and row["genre"] in GENRES, where
-            assert row["source"] and row["source"] != "synthetic", where
-            if row["label"] == "claim":
-                assert row["pattern"] in ("FM-16", "RF-39") and row["kind"] == "claim", where
-            else:
-                assert row["label"] == "no_claim" and row["pattern"] is None and row["kind"] in KINDS, where
+            _assert_follows_the_guide(row, f"{split}.jsonl:{n}")
 
 
 def test_size_sources_and_hard_negatives(corpus: dict[str, list[dict[str, Any]]]) -> None:
@@ -98,17 +104,12 @@ def test_unread_real_sets_follow_the_guide_and_share_no_source(corpus: dict[str,
     unread = sorted((REAL.parent / "unread").glob("real_blind*.jsonl"))
     assert len(unread) >= 2
     for path in unread:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = _read(path)
         keys = {source_key(r["source"]) for r in rows}
+        file_repos = {file_repo(r["source"]) for r in rows} - {None}
         assert rows and not keys & seen, (path.name, sorted(keys & seen)[:5])
-        shared = sorted({file_repo(r["source"]) for r in rows} & repos)
-        assert not shared, (path.name, shared[:5])
+        assert not file_repos & repos, (path.name, sorted(file_repos & repos)[:5])
         for n, row in enumerate(rows, start=1):
-            where = f"{path.name}:{n}"
-            assert row["clarity"] in ("clear", "borderline") and row["source"] != "synthetic", where
-            if row["label"] == "claim":
-                assert row["pattern"] in ("FM-16", "RF-39") and row["kind"] == "claim", where
-            else:
-                assert row["label"] == "no_claim" and row["pattern"] is None and row["kind"] in KINDS, where
+            _assert_follows_the_guide(row, f"{path.name}:{n}")
         seen |= keys
-        repos |= {file_repo(r["source"]) for r in rows} - {None}
+        repos |= file_repos
