@@ -56,6 +56,8 @@ _DIGIT = re.compile(r"\d+")
 _NAME = re.compile(r"(?=.*[a-zA-Z])(?=.*\d)[\w.\-]+")
 BENCH_WORD = FEATURE_PREFIX + "benchname"
 NAME_WORD = FEATURE_PREFIX + "modelname"
+RARE_WORD = FEATURE_PREFIX + "rare"
+KNOWN_WORDS_FILE = "known_words.json"
 
 
 def normal_word(word: str) -> str:
@@ -114,22 +116,44 @@ def _bounded(words: list[str]) -> list[str]:
     return kept
 
 
+def known_words(read: Iterable[tuple[str, Sequence[str]]], min_homes: int) -> frozenset[str]:
+    """The words that at least `min_homes` homes use, from (home, words) pairs (see `bot.detection.corpus.home`).
+    A word only one repository or site uses (its project's name, its house phrases) tells the model where a line
+    came from, not whether it makes a claim; read as one shared word instead, it cannot be learnt as evidence."""
+    homes: dict[str, set[str]] = {}
+    for home, words in read:
+        for word in set(words):
+            homes.setdefault(word, set()).add(home)
+    return frozenset(word for word, where in homes.items() if len(where) >= min_homes)
+
+
+def in_vocabulary(words: Sequence[str], known: frozenset[str] | None) -> list[str]:
+    """`words` with each one outside `known` read as one shared word (the rules' marks are always known); all of
+    them when there is no vocabulary."""
+    if known is None:
+        return list(words)
+    return [w if w in known or w.startswith(FEATURE_PREFIX) else RARE_WORD for w in words]
+
+
 class Classifier:
     """The textcat component alone, run on token lists in the detector's own vocabulary."""
 
-    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any], card_textcat: Any = None) -> None:
+    def __init__(self, textcat: Any, vocab: Vocab, manifest: dict[str, Any], card_textcat: Any = None,
+                 known: frozenset[str] | None = None) -> None:
         self.textcat = textcat
         self.card_textcat = card_textcat  # tells the cards apart, when the main model has one claim class
         self.vocab = vocab
         self.manifest = manifest
         self.blend = Blend(**(manifest.get("blend") or {}))
         self.reads = Reads.of(manifest)
+        self.known = known  # the words the model was trained to read as themselves (None: every word)
 
     @classmethod
-    def from_nlp(cls, nlp: Language, manifest: dict[str, Any], card_nlp: Language | None = None) -> Classifier:
+    def from_nlp(cls, nlp: Language, manifest: dict[str, Any], card_nlp: Language | None = None,
+                 known: frozenset[str] | None = None) -> Classifier:
         """Wrap a trained pipeline's textcat (training uses this before the model is written)."""
         card = card_nlp.get_pipe("textcat") if card_nlp is not None else None
-        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest, card)
+        return cls(nlp.get_pipe("textcat"), nlp.vocab, manifest, card, known)
 
     @classmethod
     def load(cls, nlp: Language, path: Path = MODEL_DIR) -> Classifier:
@@ -139,14 +163,16 @@ class Classifier:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
             textcat = _load_textcat(nlp, path / "model")
             card = _load_textcat(nlp, path / "card") if manifest.get("card_labels") else None
+            known = (frozenset(json.loads((path / KNOWN_WORDS_FILE).read_text(encoding="utf-8")))
+                     if manifest.get("min_homes") else None)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot load the claim classifier from {path}: {exc}") from None
-        return cls(textcat, nlp.vocab, manifest, card)
+        return cls(textcat, nlp.vocab, manifest, card, known)
 
     def scores(self, token_lists: Sequence[list[str]]) -> list[CardScores]:
         """Scores for token lists made by `model_words` (no second tokenisation)."""
-        docs = list(self.textcat.pipe((Doc(self.vocab, words=words) for words in token_lists if words),
-                                      batch_size=256))
+        docs = list(self.textcat.pipe((Doc(self.vocab, words=in_vocabulary(words, self.known))
+                                       for words in token_lists if words), batch_size=256))
         if self.card_textcat is None:
             found = [{label: float(p) for label, p in doc.cats.items() if label != NO_CLAIM} for doc in docs]
         else:

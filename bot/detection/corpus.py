@@ -41,6 +41,37 @@ def file_repo(source: str) -> str | None:
     return head if sep and slash and repo and "/" not in repo and "." not in owner and "#" not in key else None
 
 
+# hosts where one site holds many independent writers: the home is the writer's part of the site (a subreddit, an
+# author, a Hugging Face repo), given as how many path segments name it
+_SHARED_HOSTS = {"reddit.com": 2, "old.reddit.com": 2, "huggingface.co": 2, "medium.com": 1, "dev.to": 1, "x.com": 1,
+                 "twitter.com": 1, "linkedin.com": 2, "bsky.app": 2, "mastodon.social": 1, "threads.net": 1}
+# hosts where every page is its own writer's (a thread, a paper): the home is the page
+_PAGE_HOSTS = {"news.ycombinator.com", "stackoverflow.com", "arxiv.org", "lobste.rs", "youtube.com",
+               "discuss.huggingface.co", "community.openai.com"}
+
+
+def home(source: str) -> str:
+    """Where a source lives: its GitHub repository (owner/repo, for an issue, a pull request or a file), its
+    Hugging Face repo, a writer's part of a shared site, or the site. Lines from one home share their writers'
+    words (project names, house phrases), so the classifier only learns words that several homes use."""
+    repo = file_repo(source)
+    if repo is not None:
+        return repo
+    key = source_key(source)
+    head, thread, _ = key.partition("#")
+    if thread and head.count("/") == 1 and "." not in head.split("/")[0]:
+        return head
+    host, _, path = key.partition("/")
+    parts = [p for p in path.split("/") if p]
+    if host == "github.com" and len(parts) >= 2:
+        return f"{parts[0]}/{parts[1]}"
+    if host in _SHARED_HOSTS:
+        return "/".join([host, *parts[:_SHARED_HOSTS[host]]])
+    if host in _PAGE_HOSTS:
+        return key
+    return host
+
+
 def in_dev(source: str, share: float = DEV_SHARE) -> bool:
     digest = hashlib.sha256(source_key(source).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < share

@@ -23,8 +23,16 @@ from thinc.api import Adam, Config
 
 from bot.catalog import Catalog
 from bot.detection.blend import Blend
-from bot.detection.classifier import CLAIM, NO_CLAIM, Classifier, Reads
-from bot.detection.corpus import dev_fold
+from bot.detection.classifier import (
+    CLAIM,
+    KNOWN_WORDS_FILE,
+    NO_CLAIM,
+    Classifier,
+    Reads,
+    in_vocabulary,
+    known_words,
+)
+from bot.detection.corpus import dev_fold, home
 from bot.detection.detector import Detector
 from bot.detection.pipeline import build_pipeline
 
@@ -294,33 +302,41 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     card_head = bool(settings.get("card_head", False))
     labels = [CLAIM, NO_CLAIM] if card_head else [*cards, NO_CLAIM]
     # how the classifier reads a message: the detector needs this before the manifest is complete
-    read_as: dict[str, Any] = {**asdict(reads), "card_labels": cards if card_head else []}
+    read_as: dict[str, Any] = {**asdict(reads), "card_labels": cards if card_head else [],
+                               "min_homes": int(settings.get("min_homes", 0))}
 
     def read(some: Sequence[Row]) -> list[tuple[Row, list[str]]]:
         """Each row with the tokens the classifier reads; a message that is all quote or code has none to learn."""
         texts = [rules.model_tokens(r.text, reads) for r in some]
         return [(r, t) for r, t in zip(some, texts, strict=True) if t]
 
-    def fit(learnt: Sequence[tuple[Row, list[str]]]) -> tuple[Language, Language | None, Detector]:
+    min_homes = int(settings.get("min_homes", 0))
+
+    def fit(learnt: Sequence[tuple[Row, list[str]]]
+            ) -> tuple[Language, Language | None, Detector, frozenset[str] | None]:
+        # the words at least `min_homes` homes of what is learnt use; the rest read as one shared word
+        known = known_words(((home(r.source), t) for r, t in learnt), min_homes) if min_homes else None
+        learnt = [(r, in_vocabulary(t, known)) for r, t in learnt]
         nlp = _train_nlp(config, [r for r, _ in learnt], [t for _, t in learnt], labels)
         card_nlp = None
         if card_head:
             claims = [(r, t) for r, t in learnt if r.pattern is not None]
             card_nlp = _train_nlp(config, [r for r, _ in claims], [t for _, t in claims], cards,
                                   int(settings["card_length"]))
-        return nlp, card_nlp, Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, read_as, card_nlp))
+        scorer = Detector(catalog, rules.nlp, Classifier.from_nlp(nlp, read_as, card_nlp, known))
+        return nlp, card_nlp, scorer, known
 
     base, extra = read(rows), read(dev_learnt)
     if folds:
         dev: list[Signal] = [Signal(False, 0.0, False, 0.0, False)] * len(dev_rows)
         for fold in range(folds):
             held = [i for i, r in enumerate(dev_rows) if dev_fold(r.source, folds) == fold]
-            *_, scorer = fit(base + [(r, t) for r, t in extra if dev_fold(r.source, folds) != fold])
+            _, _, scorer, _ = fit(base + [(r, t) for r, t in extra if dev_fold(r.source, folds) != fold])
             for i, signal in zip(held, signals(scorer, [dev_rows[i] for i in held]), strict=True):
                 dev[i] = signal
-        nlp, card_nlp, detector = fit(base + extra)
+        nlp, card_nlp, detector, known = fit(base + extra)
     else:
-        nlp, card_nlp, detector = fit(base)
+        nlp, card_nlp, detector, known = fit(base)
         dev = signals(detector, dev_rows)
     synthetic_rows = [row for path in synthetic for row in read_rows(path)]
     reply_bar = Bar(float(settings["reply_precision"]), float(settings.get("reply_precision_clear", 0.0)))
@@ -348,5 +364,10 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     nlp.to_disk(out_dir / "model")
     if card_nlp is not None:
         card_nlp.to_disk(out_dir / "card")
+    vocabulary = out_dir / KNOWN_WORDS_FILE
+    if known is not None:
+        vocabulary.write_text(json.dumps(sorted(known), ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        vocabulary.unlink(missing_ok=True)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest

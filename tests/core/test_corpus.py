@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.detection.corpus import dev_fold, file_repo, source_key
+from bot.detection.corpus import dev_fold, file_repo, home, source_key
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 SPLITS = ("train", "dev", "test")
@@ -84,6 +84,22 @@ def test_no_repository_gives_file_sources_to_test_and_to_the_rest(corpus: dict[s
     test_repos = {file_repo(r["source"]) for r in corpus["test"]} - {None}
     shared = [r["source"] for split in ("train", "dev") for r in corpus[split] if file_repo(r["source"]) in test_repos]
     assert not shared, shared[:5]
+
+
+@pytest.mark.parametrize(
+    ("source", "where"),
+    [("ollama/ollama#7974", "ollama/ollama"), ("https://github.com/ollama/ollama/pull/12", "ollama/ollama"),
+     ("meta-llama/llama-models:models/llama3/MODEL_CARD.md", "meta-llama/llama-models"),
+     ("https://raw.githubusercontent.com/org/repo/main/README.md", "org/repo"),
+     ("https://huggingface.co/Qwen/Qwen2-7B/blob/main/README.md", "huggingface.co/qwen/qwen2-7b"),
+     ("https://www.reddit.com/r/LocalLLaMA/comments/abc/title/", "reddit.com/r/localllama"),
+     ("https://news.ycombinator.com/item?id=41", "news.ycombinator.com/item?id=41"),
+     ("https://simonwillison.net/2024/Dec/1/notes/", "simonwillison.net")],
+)
+def test_a_source_has_one_home(source: str, where: str) -> None:
+    """A source's home is its repository (issue, pull request or file alike), its Hugging Face repo, a writer's part
+    of a shared site (a subreddit), the page on a site of independent threads, or else the site."""
+    assert home(source) == where
 
 
 def test_dev_folds_are_stable_and_split_the_dev_sources(corpus: dict[str, list[dict[str, Any]]]) -> None:

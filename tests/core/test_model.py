@@ -81,3 +81,16 @@ def test_readme_states_the_blend_the_manifest_records() -> None:
     keys = ("model_weight", "veto", "reply", "probable", "agree_rule", "agree_model")
     for key, stated in zip(keys, found.groups(), strict=True):
         assert abs(float(stated) - float(blend[key])) < 0.0006, (key, stated, blend[key])
+
+
+def test_words_no_three_homes_used_read_as_one(detector: Detector) -> None:
+    """The shipped model reads a word that fewer than `min_homes` homes of its training lines used as one shared
+    word: two made-up project names in the same claim score the same, while a known word still counts."""
+    assert detector.classifier is not None and detector.classifier.known
+    assert _manifest()["min_homes"] == load_config(CONFIG_PATH)["mirage"]["min_homes"] > 0
+    one, other, known = detector.classifier.scores([
+        detector.model_tokens(f"{name} tops MMLU and GPQA, so we make it the default.")
+        for name in ("Zorblatt", "Quixnor", "Llama")
+    ])
+    assert one == other
+    assert "llama" in detector.classifier.known and known != one

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.detection.classifier import FEATURE_PREFIX, MAX_REPEATS, Reads, model_words, normal_word
+from bot.detection.classifier import (
+    FEATURE_PREFIX,
+    MAX_REPEATS,
+    RARE_WORD,
+    Reads,
+    in_vocabulary,
+    known_words,
+    model_words,
+    normal_word,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +66,19 @@ def test_reads_come_from_a_manifest_and_a_left_out_setting_is_off() -> None:
     """An older manifest without the newer settings reads messages as it was trained to."""
     reads = Reads.of({"rule_features": True, "normalize_words": 1, "card_labels": ["FM-16"]})
     assert reads == Reads(rule_features=True, normalize_words=True)
+
+
+def test_the_vocabulary_keeps_the_words_several_homes_use() -> None:
+    """A word counts once per home however often that home uses it; only words of `min_homes` homes are known."""
+    read = [("a/one", ["tops", "acmebot", "acmebot"]), ("a/one", ["acmebot", "beats"]), ("b/two", ["tops", "beats"]),
+            ("c.dev", ["tops"])]
+    assert known_words(read, 2) == {"tops", "beats"}
+    assert known_words(read, 3) == {"tops"}
+
+
+def test_a_word_outside_the_vocabulary_reads_as_one_shared_word() -> None:
+    """Unknown words (a project's own name) become one word, the rules' marks always stay, and no vocabulary
+    keeps every word."""
+    words = ["acmebot", "tops", FEATURE_PREFIX + "superiority"]
+    assert in_vocabulary(words, frozenset({"tops"})) == [RARE_WORD, "tops", FEATURE_PREFIX + "superiority"]
+    assert in_vocabulary(words, None) == words
