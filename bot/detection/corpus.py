@@ -52,8 +52,9 @@ _PAGE_HOSTS = {"news.ycombinator.com", "stackoverflow.com", "arxiv.org", "lobste
 
 def home(source: str) -> str:
     """Where a source lives: its GitHub repository (owner/repo, for an issue, a pull request or a file), its
-    Hugging Face repo, a writer's part of a shared site, or the site. Lines from one home share their writers'
-    words (project names, house phrases), so the classifier only learns words that several homes use."""
+    Hugging Face repo, a writer's part of a shared site, the page on a site of independent threads, or the site.
+    Lines from one home share their writers' words (project names, house phrases), so the classifier only learns
+    words that several homes use."""
     repo = file_repo(source)
     if repo is not None:
         return repo

@@ -302,15 +302,13 @@ def train(root: Path, catalog: Catalog, out_dir: Path, config_path: Path = CONFI
     card_head = bool(settings.get("card_head", False))
     labels = [CLAIM, NO_CLAIM] if card_head else [*cards, NO_CLAIM]
     # how the classifier reads a message: the detector needs this before the manifest is complete
-    read_as: dict[str, Any] = {**asdict(reads), "card_labels": cards if card_head else [],
-                               "min_homes": int(settings.get("min_homes", 0))}
+    min_homes = int(settings.get("min_homes", 0))
+    read_as: dict[str, Any] = {**asdict(reads), "card_labels": cards if card_head else [], "min_homes": min_homes}
 
     def read(some: Sequence[Row]) -> list[tuple[Row, list[str]]]:
         """Each row with the tokens the classifier reads; a message that is all quote or code has none to learn."""
         texts = [rules.model_tokens(r.text, reads) for r in some]
         return [(r, t) for r, t in zip(some, texts, strict=True) if t]
-
-    min_homes = int(settings.get("min_homes", 0))
 
     def fit(learnt: Sequence[tuple[Row, list[str]]]
             ) -> tuple[Language, Language | None, Detector, frozenset[str] | None]:
